@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Installs what emsync needs to build, test and run, from the distribution's packages
+# (and the face-expression weights from npm). Safe to run again: it installs only what is missing.
+set -euo pipefail
+
+packages=(
+  build-essential pkg-config
+  libavformat-dev libavcodec-dev libavutil-dev libswscale-dev libswresample-dev libavfilter-dev
+  ffmpeg
+  libfluidsynth-dev fluid-soundfont-gm
+  libebur128-dev
+  libopenblas-dev
+  clang libclang-rt-dev
+)
+
+if [ "$(id -u)" -eq 0 ]; then sudo=""; else sudo="sudo"; fi
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "install-deps: installing ${missing[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo apt-get update -qq
+  $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+else
+  echo "install-deps: all packages present" >&2
+fi

@@ -1,0 +1,115 @@
+/* Streaming JSON writer (see json.h). */
+#include <math.h>
+
+#include "core/json.h"
+
+void es_json_init(es_json *j, FILE *out, int pretty)
+{
+    *j = (es_json){0};
+    j->out = out;
+    j->pretty = pretty;
+}
+
+static void indent(es_json *j)
+{
+    if (!j->pretty) return;
+    fputc('\n', j->out);
+    for (int i = 0; i < j->depth; i++) fputs("  ", j->out);
+}
+
+/* Writes the separator owed before a value (none right after a key). */
+static void before_value(es_json *j)
+{
+    if (j->after_key) {
+        j->after_key = 0;
+        return;
+    }
+    if (j->depth > 0) {
+        if (j->need_comma[j->depth]) fputc(',', j->out);
+        indent(j);
+        j->need_comma[j->depth] = 1;
+    }
+}
+
+static void open(es_json *j, char c)
+{
+    before_value(j);
+    fputc(c, j->out);
+    if (j->depth < 31) j->depth++;
+    j->need_comma[j->depth] = 0;
+}
+
+static void close_(es_json *j, char c)
+{
+    int had_items = j->need_comma[j->depth];
+    if (j->depth > 0) j->depth--;
+    if (had_items) indent(j);
+    fputc(c, j->out);
+    if (j->depth == 0 && j->pretty) fputc('\n', j->out);
+}
+
+void es_json_begin_object(es_json *j) { open(j, '{'); }
+void es_json_end_object(es_json *j) { close_(j, '}'); }
+void es_json_begin_array(es_json *j) { open(j, '['); }
+void es_json_end_array(es_json *j) { close_(j, ']'); }
+
+static void write_string(FILE *out, const char *s)
+{
+    fputc('"', out);
+    for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++) {
+        switch (*p) {
+        case '"': fputs("\\\"", out); break;
+        case '\\': fputs("\\\\", out); break;
+        case '\n': fputs("\\n", out); break;
+        case '\r': fputs("\\r", out); break;
+        case '\t': fputs("\\t", out); break;
+        default:
+            if (*p < 0x20) fprintf(out, "\\u%04x", *p);
+            else fputc(*p, out);
+        }
+    }
+    fputc('"', out);
+}
+
+void es_json_key(es_json *j, const char *key)
+{
+    before_value(j);
+    write_string(j->out, key);
+    fputs(j->pretty ? ": " : ":", j->out);
+    j->after_key = 1;
+}
+
+void es_json_string(es_json *j, const char *s)
+{
+    before_value(j);
+    write_string(j->out, s);
+}
+
+void es_json_number(es_json *j, double v)
+{
+    before_value(j);
+    if (isfinite(v)) fprintf(j->out, "%.6g", v);
+    else fputs("null", j->out);
+}
+
+void es_json_int(es_json *j, long long v)
+{
+    before_value(j);
+    fprintf(j->out, "%lld", v);
+}
+
+void es_json_bool(es_json *j, int v)
+{
+    before_value(j);
+    fputs(v ? "true" : "false", j->out);
+}
+
+void es_json_null(es_json *j)
+{
+    before_value(j);
+    fputs("null", j->out);
+}
+
+void es_json_kv_string(es_json *j, const char *key, const char *s) { es_json_key(j, key); es_json_string(j, s); }
+void es_json_kv_number(es_json *j, const char *key, double v) { es_json_key(j, key); es_json_number(j, v); }
+void es_json_kv_int(es_json *j, const char *key, long long v) { es_json_key(j, key); es_json_int(j, v); }
