@@ -56,7 +56,7 @@ int es_parse_time_list(const char *s, double **out, size_t *n)
         times[count++] = t;
     }
     free(copy);
-    qsort(times, count, sizeof *times, cmp_double);
+    if (count > 1) qsort(times, count, sizeof *times, cmp_double);
     size_t kept = 0;
     for (size_t i = 0; i < count; i++)
         if (kept == 0 || times[i] != times[kept - 1]) times[kept++] = times[i];
