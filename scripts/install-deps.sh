@@ -11,6 +11,7 @@ packages=(
   libebur128-dev
   libopenblas-dev
   clang libclang-rt-dev
+  jq time bc
 )
 
 if [ "$(id -u)" -eq 0 ]; then sudo=""; else sudo="sudo"; fi

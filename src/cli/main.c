@@ -1,12 +1,17 @@
 /* emsync command line: a thin layer over the library. Picks the subcommand, prints usage,
  * and maps failures to exit codes (0 ok, 1 runtime failure, 2 bad usage). */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include <libavutil/log.h>
 
 #include "cli/cli.h"
 
 static const es_command commands[] = {
     {"score", "a video in, the same video with a synchronized soundtrack out", cmd_score},
+    {"faces", "faces and their expressions in an image or a video frame", cmd_faces},
+    {"model-logits", "run the EMSYNC network on a token case, write its logits", cmd_model_logits},
 };
 
 static void usage(FILE *out)
@@ -19,6 +24,10 @@ static void usage(FILE *out)
 
 int main(int argc, char **argv)
 {
+    /* libav's own messages would interleave with ours; failures reach the user through our
+     * one-line errors. EMSYNC_DEBUG=1 shows them again. */
+    const char *debug = getenv("EMSYNC_DEBUG");
+    av_log_set_level(debug && *debug && strcmp(debug, "0") ? AV_LOG_INFO : AV_LOG_QUIET);
     if (argc < 2) {
         usage(stderr);
         return ES_EXIT_USAGE;
@@ -29,7 +38,6 @@ int main(int argc, char **argv)
     }
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         if (!strcmp(argv[1], commands[i].name)) return commands[i].run(argc - 1, argv + 1);
-    fprintf(stderr, "emsync: unknown command '%s'\n", argv[1]);
-    usage(stderr);
+    fprintf(stderr, "emsync: unknown command '%s' (see 'emsync --help')\n", argv[1]);
     return ES_EXIT_USAGE;
 }

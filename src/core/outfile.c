@@ -100,11 +100,11 @@ fail:
 
 int es_outfile_commit(es_outfile *o)
 {
+    /* mkstemp makes 0600 files; give outputs the usual permissions under the umask */
+    mode_t mask = umask(0);
+    umask(mask);
+    chmod(o->temp_path, 0666 & ~mask);
     if (o->fd >= 0) {
-        /* mkstemp makes 0600 files; give outputs the usual permissions under the umask */
-        mode_t mask = umask(0);
-        umask(mask);
-        fchmod(o->fd, 0666 & ~mask);
         if (close(o->fd) != 0) {
             o->fd = -1;
             es_fail("%s: write failed: %s", o->final_path, strerror(errno));

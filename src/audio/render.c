@@ -1,0 +1,232 @@
+/* Score -> PCM through FluidSynth, offline. Events (note on/off) are turned into sample positions,
+ * sorted, and the synth is asked for exactly the frames between consecutive events. */
+#include <errno.h>
+#include <fluidsynth.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "audio/render.h"
+#include "core/error.h"
+
+/* Longest score rendered: a day of audio is already 66 GB of float at 96 kHz. */
+#define MAX_SECONDS (24.0 * 3600.0)
+
+typedef struct {
+    int64_t frame;     /* sample position */
+    uint32_t order;    /* note index, for a stable sort */
+    uint8_t on;        /* 1 note on, 0 note off */
+    uint8_t channel, key, velocity;
+} event;
+
+/* FluidSynth logs through these hooks; keep its last error for our message instead of stderr. */
+static char fluid_last_error[256];
+
+static void on_fluid_log(int level, const char *message, void *data)
+{
+    (void)data;
+    if (level <= FLUID_ERR) snprintf(fluid_last_error, sizeof fluid_last_error, "%s", message ? message : "");
+}
+
+static void silence_fluid_log(void)
+{
+    fluid_set_log_function(FLUID_PANIC, on_fluid_log, NULL);
+    fluid_set_log_function(FLUID_ERR, on_fluid_log, NULL);
+    fluid_set_log_function(FLUID_WARN, on_fluid_log, NULL);
+    fluid_set_log_function(FLUID_INFO, on_fluid_log, NULL);
+    fluid_set_log_function(FLUID_DBG, on_fluid_log, NULL);
+    fluid_last_error[0] = '\0';
+}
+
+static int event_order(const void *a, const void *b)
+{
+    const event *x = a, *y = b;
+    if (x->frame != y->frame) return x->frame < y->frame ? -1 : 1;
+    /* offs first, so a note ending where the same key starts again does not cut the new one */
+    if (x->on != y->on) return x->on - y->on;
+    return x->order < y->order ? -1 : x->order > y->order;
+}
+
+const char *es_default_soundfont(void)
+{
+    const char *env = getenv("EMSYNC_SOUNDFONT");
+    if (env && *env) return env;
+    static const char *const places[] = {
+        "/usr/share/sounds/sf2/FluidR3_GM.sf2",   "/usr/share/sounds/sf2/default-GM.sf2",
+        "/usr/share/soundfonts/default.sf2",      "/usr/share/soundfonts/FluidR3_GM.sf2",
+        "/usr/share/sounds/sf3/default-GM.sf3",   "/usr/share/sounds/sf3/MuseScore_General.sf3",
+        "/usr/share/sounds/sf2/TimGM6mb.sf2",     "/usr/local/share/soundfonts/default.sf2",
+    };
+    for (size_t i = 0; i < sizeof places / sizeof places[0]; i++)
+        if (access(places[i], R_OK) == 0) return places[i];
+    return NULL;
+}
+
+static uint32_t le32(const unsigned char *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+/* Checks the RIFF structure before FluidSynth sees the file (for a SoundFont: the INFO, sdta and
+ * pdta lists, each inside the file): a clear error for the wrong type or a truncated download,
+ * and no noise from the fallback (DLS) loader, which writes to stderr itself, on such files. */
+static int check_soundfont(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return es_fail("%s: cannot open soundfont: %s", path, strerror(errno));
+    int ret = -1;
+    unsigned char h[12];
+    off_t size = -1;
+    if (fseeko(f, 0, SEEK_END) == 0) size = ftello(f);
+    if (size < 12 || fseeko(f, 0, SEEK_SET) != 0 || fread(h, 1, 12, f) != 12 || memcmp(h, "RIFF", 4) ||
+        (memcmp(h + 8, "sfbk", 4) && memcmp(h + 8, "DLS ", 4))) {
+        es_fail("%s: not a SoundFont (.sf2/.sf3) file", path);
+        goto end;
+    }
+    uint64_t end = (uint64_t)le32(h + 4) + 8;
+    if ((uint64_t)size < end) {
+        es_fail("%s: truncated soundfont (%lld of %llu bytes)", path, (long long)size, (unsigned long long)end);
+        goto end;
+    }
+    if (!memcmp(h + 8, "sfbk", 4)) {
+        int lists = 0; /* bit per INFO, sdta, pdta */
+        for (uint64_t at = 12; at + 12 <= end;) {
+            if (fseeko(f, (off_t)at, SEEK_SET) != 0 || fread(h, 1, 12, f) != 12) break;
+            uint64_t len = le32(h + 4);
+            if (at + 8 + len > end) break;
+            if (!memcmp(h, "LIST", 4)) {
+                if (!memcmp(h + 8, "INFO", 4)) lists |= 1;
+                if (!memcmp(h + 8, "sdta", 4)) lists |= 2;
+                if (!memcmp(h + 8, "pdta", 4)) lists |= 4;
+            }
+            at += 8 + len + (len & 1);
+        }
+        if (lists != 7) {
+            es_fail("%s: damaged soundfont (INFO, sdta or pdta list missing)", path);
+            goto end;
+        }
+    }
+    ret = 0;
+end:
+    fclose(f);
+    return ret;
+}
+
+/* Selects a preset, falling back to the bank's first preset when the soundfont lacks it. */
+static int select_program(fluid_synth_t *synth, int channel, int sfont, int bank, int program, const char *path)
+{
+    if (fluid_synth_program_select(synth, channel, sfont, bank, program) == FLUID_OK) return 0;
+    if (fluid_synth_program_select(synth, channel, sfont, bank, 0) == FLUID_OK) return 0;
+    return es_fail("%s: soundfont has no preset in bank %d (program %d)", path, bank, program);
+}
+
+int es_render_score(const es_score *score, const char *soundfont_path, int sample_rate, float **pcm,
+                    size_t *n_frames)
+{
+    int ret = -1;
+    fluid_settings_t *settings = NULL;
+    fluid_synth_t *synth = NULL;
+    event *events = NULL;
+    float *out = NULL;
+    *pcm = NULL;
+    *n_frames = 0;
+
+    if (!soundfont_path) return es_fail("no General MIDI soundfont found (set EMSYNC_SOUNDFONT)");
+    if (sample_rate < 8000 || sample_rate > 96000) return es_fail("render: sample rate %d out of range", sample_rate);
+    if (!(score->duration > 0) || score->duration > MAX_SECONDS)
+        return es_fail("render: bad score duration %g s", score->duration);
+    if (check_soundfont(soundfont_path)) return -1;
+
+    int64_t total = llround(score->duration * sample_rate);
+    if ((uint64_t)total > SIZE_MAX / (2 * sizeof(float))) return es_fail("render: score too long");
+
+    silence_fluid_log();
+    settings = new_fluid_settings();
+    if (!settings) goto fluid_error;
+    fluid_settings_setnum(settings, "synth.sample-rate", sample_rate);
+    fluid_settings_setint(settings, "synth.reverb.active", 1);
+    fluid_settings_setint(settings, "synth.chorus.active", 1);
+    fluid_settings_setint(settings, "synth.threadsafe-api", 0); /* one thread drives it */
+    fluid_settings_setint(settings, "synth.cpu-cores", 1);
+    /* read only the samples of the five presets used, not the whole (often 140 MB) soundfont */
+    fluid_settings_setint(settings, "synth.dynamic-sample-loading", 1);
+    synth = new_fluid_synth(settings);
+    if (!synth) goto fluid_error;
+
+    int sfont = fluid_synth_sfload(synth, soundfont_path, 0);
+    if (sfont == FLUID_FAILED) {
+        es_fail("%s: cannot load soundfont%s%s", soundfont_path, fluid_last_error[0] ? ": " : "", fluid_last_error);
+        goto end;
+    }
+    for (int i = 0; i < ES_INSTRUMENT_COUNT; i++) {
+        int ch = es_instrument_channel((es_instrument)i);
+        int drums = i == ES_DRUMS;
+        if (select_program(synth, ch, sfont, drums ? 128 : 0, es_instrument_program((es_instrument)i), soundfont_path))
+            goto end;
+    }
+
+    /* Two events per note that starts before the end; offs at or past the end are dropped. */
+    if (score->n_notes > (SIZE_MAX / sizeof *events) / 2 || score->n_notes > UINT32_MAX) {
+        es_fail("render: too many notes");
+        goto end;
+    }
+    events = es_malloc(2 * score->n_notes * sizeof *events);
+    if (!events) goto end;
+    size_t n_events = 0;
+    for (size_t i = 0; i < score->n_notes; i++) {
+        const es_note *n = &score->notes[i];
+        if (n->instrument >= ES_INSTRUMENT_COUNT || n->pitch > 127 || !isfinite(n->start) || !isfinite(n->end)) continue;
+        int64_t on = llround(fmax(n->start, 0.0) * sample_rate);
+        int64_t off = llround(fmin(n->end, score->duration) * sample_rate);
+        if (on >= total) continue;
+        if (off <= on) off = on + 1;
+        uint8_t ch = (uint8_t)es_instrument_channel((es_instrument)n->instrument);
+        uint8_t vel = n->velocity ? (n->velocity > 127 ? 127 : n->velocity) : 1;
+        events[n_events++] = (event){on, (uint32_t)i, 1, ch, n->pitch, vel};
+        if (off < total) events[n_events++] = (event){off, (uint32_t)i, 0, ch, n->pitch, 0};
+    }
+    if (n_events > 1) qsort(events, n_events, sizeof *events, event_order);
+
+    out = es_malloc((size_t)total * 2 * sizeof *out);
+    if (!out) goto end;
+
+    /* How many notes hold each key: overlapping notes of one key release only when the last ends. */
+    uint16_t held[16][128] = {{0}};
+    int64_t pos = 0;
+    size_t e = 0;
+    while (pos < total) {
+        for (; e < n_events && events[e].frame <= pos; e++) {
+            const event *ev = &events[e];
+            if (ev->on) {
+                if (held[ev->channel][ev->key] < UINT16_MAX) held[ev->channel][ev->key]++;
+                fluid_synth_noteon(synth, ev->channel, ev->key, ev->velocity);
+            } else if (held[ev->channel][ev->key] && --held[ev->channel][ev->key] == 0) {
+                fluid_synth_noteoff(synth, ev->channel, ev->key);
+            }
+        }
+        int64_t next = e < n_events ? events[e].frame : total;
+        if (next > total) next = total;
+        while (pos < next) {
+            int len = next - pos > 1 << 20 ? 1 << 20 : (int)(next - pos);
+            float *at = out + 2 * pos;
+            if (fluid_synth_write_float(synth, len, at, 0, 2, at, 1, 2) != FLUID_OK) goto fluid_error;
+            pos += len;
+        }
+    }
+    *pcm = out;
+    *n_frames = (size_t)total;
+    out = NULL;
+    ret = 0;
+    goto end;
+
+fluid_error:
+    es_fail("render: FluidSynth failed%s%s", fluid_last_error[0] ? ": " : "", fluid_last_error);
+end:
+    free(out);
+    free(events);
+    if (synth) delete_fluid_synth(synth);
+    if (settings) delete_fluid_settings(settings);
+    return ret;
+}

@@ -1,0 +1,123 @@
+/* Parsing of the options shared by composing subcommands. */
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "cli/options.h"
+#include "core/error.h"
+#include "core/parse.h"
+#include "emotion/ekman.h"
+
+void cli_music_opts_init(cli_music_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->valence = NAN;
+    o->arousal = NAN;
+    o->candidates = 1;
+}
+
+void cli_music_opts_free(cli_music_opts *o)
+{
+    free(o->cuts);
+    o->cuts = NULL;
+}
+
+int cli_usage_error(const char *cmd, const char *fmt, ...)
+{
+    va_list ap;
+    fprintf(stderr, "emsync %s: ", cmd);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, " (see 'emsync %s --help')\n", cmd);
+    return ES_EXIT_USAGE;
+}
+
+static int unit_value(const char *arg, const char *name, const char *cmd, double *out)
+{
+    if (es_parse_double(arg, out) || *out < -1 || *out > 1) {
+        cli_usage_error(cmd, "--%s must be a number in [-1, 1], not '%s'", name, arg);
+        return -1;
+    }
+    return 0;
+}
+
+int cli_music_option(cli_music_opts *o, int opt, const char *arg, const char *cmd)
+{
+    long l;
+    switch (opt) {
+    case OPT_VALENCE: return unit_value(arg, "valence", cmd, &o->valence) ? -1 : 1;
+    case OPT_AROUSAL: return unit_value(arg, "arousal", cmd, &o->arousal) ? -1 : 1;
+    case OPT_EMOTION: {
+        double v, a;
+        if (es_emotion_lookup(arg, &v, &a)) {
+            cli_usage_error(cmd, "--emotion must be one of %s, not '%s'", es_emotion_names(), arg);
+            return -1;
+        }
+        o->emotion = arg;
+        return 1;
+    }
+    case OPT_SEED:
+        if (es_parse_long(arg, 0, 0x7fffffffL, &l)) {
+            cli_usage_error(cmd, "--seed must be an integer in [0, 2147483647], not '%s'", arg);
+            return -1;
+        }
+        o->seed = (uint64_t)l;
+        o->seed_given = 1;
+        return 1;
+    case OPT_CUTS:
+        free(o->cuts);
+        o->cuts = NULL;
+        if (es_parse_time_list(arg, &o->cuts, &o->n_cuts)) {
+            cli_usage_error(cmd, "--cuts: %s", es_error());
+            return -1;
+        }
+        o->cuts_given = 1;
+        return 1;
+    case OPT_MODEL: o->model = arg; return 1;
+    case OPT_COMPOSER:
+        if (!strcmp(arg, "rules")) o->composer = ES_COMPOSER_RULES;
+        else if (!strcmp(arg, "emsync")) o->composer = ES_COMPOSER_EMSYNC;
+        else if (!strcmp(arg, "auto")) o->composer = ES_COMPOSER_AUTO;
+        else {
+            cli_usage_error(cmd, "--composer must be auto, rules or emsync, not '%s'", arg);
+            return -1;
+        }
+        return 1;
+    case OPT_EXACT: o->exact = 1; return 1;
+    case OPT_CANDIDATES:
+        if (es_parse_long(arg, 1, 16, &l)) {
+            cli_usage_error(cmd, "--candidates must be an integer in [1, 16], not '%s'", arg);
+            return -1;
+        }
+        o->candidates = (int)l;
+        return 1;
+    default: return 0;
+    }
+}
+
+int cli_music_mood(const cli_music_opts *o, const char *cmd, double *valence, double *arousal)
+{
+    int has_v = !isnan(o->valence), has_a = !isnan(o->arousal);
+    if (o->emotion && (has_v || has_a)) {
+        cli_usage_error(cmd, "give --emotion or --valence/--arousal, not both");
+        return -1;
+    }
+    if (has_v != has_a) {
+        cli_usage_error(cmd, "--valence and --arousal go together");
+        return -1;
+    }
+    if (o->emotion) {
+        es_emotion_lookup(o->emotion, valence, arousal);
+        return 1;
+    }
+    if (has_v) {
+        *valence = o->valence;
+        *arousal = o->arousal;
+        return 1;
+    }
+    return 0;
+}

@@ -1,0 +1,62 @@
+/* Options shared by the subcommands that compose (score, compose): mood, cuts, seed, composer. */
+#ifndef ES_CLI_OPTIONS_H
+#define ES_CLI_OPTIONS_H
+
+#include <getopt.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "pipeline/pipeline.h"
+
+enum {
+    OPT_VALENCE = 1000, OPT_AROUSAL, OPT_EMOTION, OPT_SEED, OPT_CUTS, OPT_MODEL, OPT_COMPOSER,
+    OPT_JSON, OPT_MIDI, OPT_WAV, OPT_SVG, OPT_SOUNDFONT, OPT_ORIGINAL_AUDIO, OPT_CUT_THRESHOLD,
+    OPT_MIN_CUT_GAP, OPT_EMOTION_MODE, OPT_DURATION, OPT_EXACT, OPT_CANDIDATES, OPT_QUIET,
+};
+
+
+
+typedef struct {
+    double valence, arousal;  /* NaN when not given */
+    const char *emotion;      /* --emotion name, or NULL */
+    uint64_t seed;
+    int seed_given;
+    double *cuts;             /* --cuts, owned; NULL when not given */
+    size_t n_cuts;
+    int cuts_given;
+    const char *model;        /* --model path or NULL */
+    es_composer_choice composer;
+    int exact;                /* --exact window mode for the EMSYNC generator */
+    int candidates;           /* --candidates K */
+} cli_music_opts;
+
+/* The long options every composing subcommand accepts, for the callers' own option tables
+ * (no terminating zero entry). */
+#define CLI_MUSIC_LONG_OPTIONS                                        \
+    {"valence", required_argument, NULL, OPT_VALENCE},                \
+    {"arousal", required_argument, NULL, OPT_AROUSAL},                \
+    {"emotion", required_argument, NULL, OPT_EMOTION},                \
+    {"seed", required_argument, NULL, OPT_SEED},                      \
+    {"cuts", required_argument, NULL, OPT_CUTS},                      \
+    {"model", required_argument, NULL, OPT_MODEL},                    \
+    {"composer", required_argument, NULL, OPT_COMPOSER},              \
+    {"exact", no_argument, NULL, OPT_EXACT},                          \
+    {"candidates", required_argument, NULL, OPT_CANDIDATES}
+
+void cli_music_opts_init(cli_music_opts *o);
+void cli_music_opts_free(cli_music_opts *o);
+
+/* Handles one getopt result. Returns 1 if it was a music option (applied), 0 if not one of
+ * them, -1 if its value is invalid (a message is printed to stderr). */
+int cli_music_option(cli_music_opts *o, int opt, const char *arg, const char *cmd);
+
+/* Checks the combination after parsing: both or neither of valence and arousal, and not
+ * together with --emotion. When the user fixed the mood, stores it in *valence and *arousal and
+ * returns 1; returns 0 when the mood is to be estimated; -1 on a bad combination (message
+ * printed). */
+int cli_music_mood(const cli_music_opts *o, const char *cmd, double *valence, double *arousal);
+
+/* Prints a usage error line "emsync CMD: MSG" and returns ES_EXIT_USAGE. */
+int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#endif

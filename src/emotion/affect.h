@@ -1,0 +1,53 @@
+/* Per-scene affect features and their fusion into valence and arousal.
+ *
+ * Features come from the one decode pass (media/decode.h): colour (brightness, saturation,
+ * colourfulness, warmth), motion, cut rate, audio loudness and onset rate, and, when the face
+ * nets ran, facial expressions. The fusion model (documented in docs/emotion.md):
+ *   valence: colour pleasure per Valdez & Mehrabian (1994), P = 0.69 B + 0.22 S on standardised
+ *            brightness and saturation, nudged by warmth (Wilms & Oberfeld 2018), and, where faces
+ *            were seen, the expression probabilities through EMSYNC's Russell-Mehrabian table,
+ *            weighted by face size and detector confidence;
+ *   arousal: a Hanjalic & Xu (2005) style mix of normalised motion activity, cut rate and sound
+ *            energy, plus colour arousal A = -0.31 B + 0.60 S, and faces likewise.
+ * Short scenes carry less evidence, so their estimates are shrunk toward the whole video's
+ * (confidence-weighted), which steadies noise without blurring a change between long scenes. */
+#ifndef ES_AFFECT_H
+#define ES_AFFECT_H
+
+#include <stddef.h>
+
+#include "emotion/ekman.h"
+#include "media/decode.h"
+
+typedef struct {
+    double start, end;          /* seconds */
+    size_t n_frames;
+    double brightness, saturation, colourfulness, warmth, motion; /* frame means (decode.h units) */
+    double cut_rate;            /* scene-score peaks above the threshold per minute */
+    double loudness_lufs;       /* energy mean of the momentary loudness; -100 when silent or no audio */
+    double onset_rate;          /* audio onsets per second */
+    /* faces, filled by the caller when the face nets ran (face_weight 0 = none seen) */
+    size_t face_frames;         /* sampled frames in the scene */
+    double faces_per_frame;     /* mean faces per sampled frame */
+    double face_area;           /* mean share of the frame covered by the largest face */
+    double face_weight;         /* sum of size x confidence over faces seen */
+    double expressions[ES_EMO_COUNT]; /* weighted mean expression probabilities */
+    /* fused estimate */
+    double valence, arousal;    /* [-1, 1] */
+    double confidence;          /* 0..1 */
+} es_scene_affect;
+
+/* Splits the analysis at the boundaries (ascending seconds) into n_bounds + 1 scenes over
+ * [0, duration] and measures each scene's features. cut_threshold is the scene score that
+ * counts as a cut for the cut rate. Faces are left empty. *out is new (free with free()).
+ * Returns 0 or -1. */
+int es_affect_scenes(const es_media_analysis *a, const double *bounds, size_t n_bounds,
+                     double cut_threshold, es_scene_affect **out, size_t *n_out);
+
+/* Fuses each scene's features into valence, arousal and confidence (see above). */
+void es_affect_fuse(es_scene_affect *scenes, size_t n);
+
+/* One pair for the whole video: the duration- and confidence-weighted mean of the scenes. */
+void es_affect_video(const es_scene_affect *scenes, size_t n, double *valence, double *arousal);
+
+#endif

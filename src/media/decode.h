@@ -1,0 +1,79 @@
+/* One decode pass over a video file that gathers everything later stages need, so the file is
+ * read once: per-frame scene score (FFmpeg select's definition) and cheap colour / motion
+ * statistics, per-100-ms audio loudness and onset strength, and optional small RGB frames at a
+ * fixed rate handed to a callback (faces, thumbnails). Only the statistics are kept, never
+ * whole frames, so memory stays small for long films. */
+#ifndef ES_MEDIA_DECODE_H
+#define ES_MEDIA_DECODE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Statistics of one decoded video frame. Colour values are measured on a small copy of the
+ * frame (ES_STATS_WIDTH pixels wide, area-averaged, RGB in [0, 1]). */
+typedef struct {
+    double time;          /* seconds from the start of the video stream (first frame ~0) */
+    float scene;          /* FFmpeg select `scene` score vs the previous frame, 0..1 (0 first) */
+    float brightness;     /* mean luma, Rec.601 weights, 0..1 */
+    float saturation;     /* mean HSV saturation (max-min)/max, 0..1 */
+    float colourfulness;  /* Hasler & Suesstrunk (2003) M on RGB in [0, 1] (their value / 255):
+                             ~0 grey, 0.13 "moderately", 0.24 "quite", 0.43 "extremely" colourful */
+    float warmth;         /* mean R - mean B, -1..1 (positive = warm) */
+    float motion;         /* mean |luma difference| vs the previous frame on the small image, 0..1 */
+} es_frame_stats;
+
+#define ES_STATS_WIDTH 64         /* width of the image colour and motion stats use */
+#define ES_AUDIO_RATE 24000       /* analysis sample rate (mono float) */
+#define ES_AUDIO_BLOCK 0.1        /* seconds per audio block */
+#define ES_AUDIO_FLOOR_DB (-100.0f) /* value given to silence in the dB fields */
+
+/* Audio statistics of one 100 ms block of the mono downmix. */
+typedef struct {
+    double time;      /* block start, seconds on the video's clock */
+    float energy_db;  /* mean square energy in dBFS (0 dB = full-scale square wave), floor -100 */
+    float loudness;   /* EBU R128 momentary loudness (400 ms window ending at the block end), LUFS, floor -100 */
+    float onset;      /* energy-rise onset strength: sum over the block's 10 ms sub-frames of the
+                         rises of their energy in dB (floored at -80 dBFS) vs the sub-frame
+                         before, counting rises over 1 dB only; in dB, 0 for steady sound */
+} es_audio_block;
+
+typedef struct {
+    double duration;      /* seconds: the video stream's duration (container's when unknown);
+                             the decoded extent when the file holds clearly less (truncated) */
+    double fps;           /* average frame rate */
+    int width, height;    /* coded picture size */
+    char video_codec[32]; /* decoder name, e.g. "h264" */
+    int has_audio;        /* 1 when an audio stream was found and decoded */
+    int truncated;        /* 1 when reading stopped on damaged data or the frames end early */
+    size_t n_frames;      /* decoded video frames (== analysis n_frames) */
+} es_media_info;
+
+typedef struct {
+    es_media_info info;
+    es_frame_stats *frames; size_t n_frames, cap_frames; /* presentation order */
+    es_audio_block *audio;  size_t n_audio, cap_audio;   /* consecutive blocks; empty without audio */
+} es_media_analysis;
+
+typedef struct {
+    int want_audio;       /* decode the audio stream into analysis blocks */
+    double sample_fps;    /* rate of on_sample frames; 0 = none */
+    int sample_max_width; /* on_sample frames are at most this wide (aspect kept); 0 = full size */
+    /* Receives an RGB24 frame (borrowed, valid during the call) about sample_fps times a second. */
+    void (*on_sample)(void *user, double time, const uint8_t *rgb, int width, int height, int stride);
+    void *user;
+    /* Receives the fraction of the file read so far, 0..1, about every 1%. */
+    void (*on_progress)(void *user, double fraction);
+} es_decode_options;
+
+/* Decodes `path` once and fills *out (zeroed first; opt may be NULL for video stats only).
+ * Returns 0, or -1 with one error line naming the file: missing, directory, empty, not a media
+ * file, an image, no video stream, or no decodable video frames. A damaged or cut file is
+ * analysed as far as it decodes (info.truncated set). On failure *out holds nothing to free,
+ * but calling es_media_analysis_free on it is safe. Not reentrant per analysis; separate
+ * analyses may run on separate threads. */
+int es_media_analyze(const char *path, const es_decode_options *opt, es_media_analysis *out);
+
+/* Frees the arrays of an analysis and zeroes it. Safe on a zeroed struct. */
+void es_media_analysis_free(es_media_analysis *a);
+
+#endif

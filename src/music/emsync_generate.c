@@ -1,0 +1,312 @@
+/* EMSYNC sampling loop, boundary bookkeeping and window management; see emsync_generate.h. */
+#include "music/emsync_generate.h"
+
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/error.h"
+#include "core/progress.h"
+#include "core/rng.h"
+#include "music/emsync_vocab.h"
+
+void es_emsync_options_default(es_emsync_options *o)
+{
+    *o = (es_emsync_options){.model = NULL, .exact = 0, .temperature = 1.35, .top_p = 0.6, .candidates = 1};
+}
+
+void es_emsync_report_free(es_emsync_report *r)
+{
+    if (!r) return;
+    free(r->tokens);
+    memset(r, 0, sizeof *r);
+}
+
+/* ---------- sampling ---------- */
+
+static int by_logp_desc(const void *a, const void *b, void *key)
+{
+    const double *k = key;
+    int i = *(const int *)a, j = *(const int *)b;
+    if (k[i] != k[j]) return k[i] > k[j] ? -1 : 1;
+    return i - j;
+}
+
+int es_emsync_sample(const float *logits, double temperature, double top_p, int *rep, double u,
+                     es_sample_buf *buf, int *kept)
+{
+    double *lp = buf->logp, mx = -INFINITY, sum = 0;
+    for (int i = 0; i < ES_VOCAB_SIZE; i++) {
+        double v = isnan(logits[i]) ? 0.0 : logits[i];
+        if (i == ES_TOK_PAD || i == ES_TOK_START || i == ES_TOK_LESS_INSTRUMENTS || i == ES_TOK_MORE_INSTRUMENTS) v = -INFINITY;
+        lp[i] = v;
+        if (v > mx) mx = v;
+    }
+    for (int i = 0; i < ES_VOCAB_SIZE; i++) sum += exp(lp[i] - mx);
+    double lse = mx + log(sum);
+    /* the repetition counter warms the temperature when the nucleus keeps collapsing */
+    double t = temperature * (1.0 + fmax(0.0, log((*rep + 1) / 4.0)) * 0.4);
+    mx = -INFINITY;
+    for (int i = 0; i < ES_VOCAB_SIZE; i++) {
+        lp[i] = (lp[i] - lse) / t;
+        buf->order[i] = i;
+        if (lp[i] > mx) mx = lp[i];
+    }
+    qsort_r(buf->order, ES_VOCAB_SIZE, sizeof buf->order[0], by_logp_desc, lp);
+    sum = 0;
+    for (int i = 0; i < ES_VOCAB_SIZE; i++) { lp[i] = exp(lp[i] - mx); sum += lp[i]; }
+    /* keep the tokens whose cumulative probability (their own included) stays <= top_p; the
+     * token that crosses it is dropped, the top token is always kept */
+    int n = 1;
+    double cum = lp[buf->order[0]] / sum, mass = lp[buf->order[0]];
+    while (n < ES_VOCAB_SIZE) {
+        double p = lp[buf->order[n]] / sum;
+        if (cum + p > top_p) break;
+        cum += p;
+        mass += lp[buf->order[n]];
+        n++;
+    }
+    double target = u * mass, acc = 0;
+    int pick = buf->order[n - 1];
+    for (int i = 0; i < n; i++) {
+        acc += lp[buf->order[i]];
+        if (target < acc) { pick = buf->order[i]; break; }
+    }
+    *rep = n <= 2 ? *rep + 1 : *rep / 2;
+    if (kept) *kept = n;
+    return pick;
+}
+
+/* ---------- clock ---------- */
+
+int es_emsync_clock_init(es_emsync_clock *c, const double *b, size_t n)
+{
+    *c = (es_emsync_clock){.b = b, .n = n};
+    if (n && !(c->hit = es_calloc(n, 1))) return -1;
+    return 0;
+}
+
+void es_emsync_clock_free(es_emsync_clock *c)
+{
+    free(c->hit);
+    c->hit = NULL;
+}
+
+double es_emsync_clock_time(const es_emsync_clock *c) { return c->ticks * 0.008; }
+
+float es_emsync_clock_delta(const es_emsync_clock *c)
+{
+    double tau = es_emsync_clock_time(c), best = INFINITY;
+    for (size_t i = 0; i < c->n; i++)
+        if (!c->hit[i] && c->b[i] - tau >= 0 && c->b[i] - tau < best) best = c->b[i] - tau;
+    return (float)(best > 8 ? 8 : best < 0 ? 0 : best);
+}
+
+float es_emsync_clock_advance(es_emsync_clock *c, int token)
+{
+    if (token == ES_TOK_CHORD) {
+        double tau = es_emsync_clock_time(c);
+        for (size_t i = 0; i < c->n; i++)
+            if (!c->hit[i] && fabs(tau - c->b[i]) < 1.0) { c->hit[i] = 1; c->hits++; }
+    }
+    if (token >= ES_TOK_TIMESHIFT && token < ES_TOK_NOTES) c->ticks += token - ES_TOK_TIMESHIFT + 1;
+    return es_emsync_clock_delta(c);
+}
+
+/* ---------- generation ---------- */
+
+typedef struct {
+    int *tok;
+    float *del;
+    size_t n, anchor;         /* tokens; first token in the window */
+    es_emsync_clock clock;
+    es_rng rng;
+    int rep, active;
+    double v, a;              /* mood the cache was computed with */
+} candidate;
+
+static int same_mood(double x, double y) { return (isnan(x) && isnan(y)) || x == y; }
+
+/* Rebuilds candidate k's cache from its window [anchor, n) and leaves the last row's logits. */
+static int prefill(es_nn_state *st, int k, candidate *c, float *logits)
+{
+    int more = ES_TOK_MORE_INSTRUMENTS;
+    float d0 = c->del[c->anchor];
+    if (es_nn_begin(st, k, c->v, c->a, d0, NULL) || es_nn_feed(st, k, &more, &d0, 1, NULL, NULL)) return -1;
+    return es_nn_feed(st, k, c->tok + c->anchor, c->del + c->anchor, (int)(c->n - c->anchor), logits, NULL);
+}
+
+int es_compose_emsync(const es_compose_request *req, const es_emsync_options *opt, es_score *out,
+                      es_emsync_report *report)
+{
+    int rc = -1, K = opt->candidates;
+    candidate *cand = NULL;
+    es_nn_state *st = NULL;
+    float *logits = NULL, *step_logits = NULL;
+    int *seqs = NULL, *stoks = NULL;
+    float *sdels = NULL;
+    es_sample_buf *sb = NULL;
+    memset(out, 0, sizeof *out);
+    if (report) memset(report, 0, sizeof *report);
+    if (!opt->model) return es_fail("emsync composer: no model");
+    if (K < 1 || K > 16) return es_fail("emsync composer: candidates must be 1..16, not %d", K);
+    if (!(req->duration > 0) || req->duration > 24 * 3600) return es_fail("emsync composer: bad duration %g s", req->duration);
+    if (!req->moods || req->n_moods < 1) return es_fail("emsync composer: no mood given");
+    if (!(opt->temperature > 0) || !(opt->top_p > 0)) return es_fail("emsync composer: temperature and top-p must be > 0");
+    const es_nn_hparams *hp = es_nn_model_hparams(opt->model);
+    if (hp->vocab != ES_VOCAB_SIZE) return es_fail("emsync composer: model vocabulary is %d, not %d", hp->vocab, ES_VOCAB_SIZE);
+    int window = hp->context - 3; /* generated tokens that fit beside the 2 conditions and the instrument token */
+    int keep = opt->keep_tokens > 0 && opt->keep_tokens < window ? opt->keep_tokens : window / 2;
+    if (keep < 1) keep = 1;
+    size_t cap = opt->max_tokens ? opt->max_tokens : (size_t)(req->duration * 400) + 1000;
+    double t0 = es_now();
+
+    cand = es_calloc((size_t)K, sizeof *cand);
+    logits = es_malloc((size_t)K * ES_VOCAB_SIZE * sizeof *logits);
+    step_logits = es_malloc((size_t)K * ES_VOCAB_SIZE * sizeof *step_logits);
+    seqs = es_malloc((size_t)K * sizeof *seqs);
+    stoks = es_malloc((size_t)K * sizeof *stoks);
+    sdels = es_malloc((size_t)K * sizeof *sdels);
+    sb = es_malloc(sizeof *sb);
+    st = es_nn_state_new(opt->model, K);
+    if (!cand || !logits || !step_logits || !seqs || !stoks || !sdels || !sb || !st) goto end;
+    for (int k = 0; k < K; k++) {
+        candidate *c = &cand[k];
+        c->tok = es_malloc((cap + 1) * sizeof *c->tok);
+        c->del = es_malloc((cap + 1) * sizeof *c->del);
+        if (!c->tok || !c->del || es_emsync_clock_init(&c->clock, req->boundaries, req->n_boundaries)) goto end;
+        es_rng_seed(&c->rng, req->seed + 0x9E3779B97F4A7C15ull * (uint64_t)k);
+        const es_mood_segment *m = es_mood_at(req, 0);
+        c->v = m->valence;
+        c->a = m->arousal;
+        c->tok[0] = ES_TOK_BAR;
+        c->del[0] = es_emsync_clock_delta(&c->clock);
+        c->n = 1;
+        c->active = 1;
+        if (prefill(st, k, c, logits + (size_t)k * ES_VOCAB_SIZE)) goto end;
+    }
+    int refills = 0, capped = 0;
+    size_t generated = 0;
+    es_progress_stage("compose");
+    for (;;) {
+        int count = 0;
+        for (int k = 0; k < K; k++) {
+            candidate *c = &cand[k];
+            if (!c->active) continue;
+            int s = es_emsync_sample(logits + (size_t)k * ES_VOCAB_SIZE, opt->temperature, opt->top_p, &c->rep,
+                                     es_rng_uniform(&c->rng), sb, NULL);
+            float d = es_emsync_clock_advance(&c->clock, s);
+            c->tok[c->n] = s;
+            c->del[c->n] = d;
+            c->n++;
+            generated++;
+            double tau = es_emsync_clock_time(&c->clock);
+            if (tau >= req->duration || c->n > cap) {
+                c->active = 0;
+                if (c->n > cap) capped = 1;
+                continue;
+            }
+            const es_mood_segment *m = es_mood_at(req, tau);
+            int mood_changed = !same_mood(m->valence, c->v) || !same_mood(m->arousal, c->a);
+            int full = c->n - c->anchor > (size_t)window;
+            if (full) c->anchor = opt->exact ? c->n - (size_t)window : c->n - (size_t)keep;
+            if (mood_changed || full) {
+                c->v = m->valence;
+                c->a = m->arousal;
+                refills++;
+                if (prefill(st, k, c, logits + (size_t)k * ES_VOCAB_SIZE)) goto end;
+            } else {
+                seqs[count] = k;
+                stoks[count] = s;
+                sdels[count] = d;
+                count++;
+            }
+        }
+        if (count) {
+            if (es_nn_step(st, seqs, stoks, sdels, count, step_logits)) goto end;
+            for (int i = 0; i < count; i++)
+                memcpy(logits + (size_t)seqs[i] * ES_VOCAB_SIZE, step_logits + (size_t)i * ES_VOCAB_SIZE, ES_VOCAB_SIZE * sizeof(float));
+        }
+        int any = 0;
+        double progress = 1;
+        for (int k = 0; k < K; k++)
+            if (cand[k].active) {
+                any = 1;
+                progress = fmin(progress, es_emsync_clock_time(&cand[k].clock) / req->duration);
+            }
+        if (!any) break;
+        es_progress_update(progress);
+    }
+    es_progress_done();
+
+    int best = 0;
+    for (int k = 1; k < K; k++)
+        if (cand[k].clock.hits > cand[best].clock.hits) best = k;
+    candidate *c = &cand[best];
+    if (es_tokens_to_score(c->tok, c->n, out) || es_score_add_tempo(out, 0, 240)) goto end;
+    /* clip to the duration: the last token may step past it */
+    size_t w = 0;
+    for (size_t i = 0; i < out->n_notes; i++) {
+        es_note nt = out->notes[i];
+        if (nt.start >= req->duration) continue;
+        if (nt.end > req->duration) nt.end = req->duration;
+        out->notes[w++] = nt;
+    }
+    out->n_notes = w;
+    while (out->n_chords && out->chords[out->n_chords - 1].time >= req->duration) out->n_chords--;
+    out->duration = req->duration;
+    es_score_sort(out);
+    if (report) {
+        double dt = es_now() - t0;
+        report->tokens = es_malloc(c->n * sizeof *report->tokens);
+        if (!report->tokens) goto end;
+        memcpy(report->tokens, c->tok, c->n * sizeof *report->tokens);
+        report->n_tokens = c->n;
+        report->chosen = best;
+        report->boundaries_hit = c->clock.hits;
+        report->refills = refills;
+        report->capped = capped;
+        report->seconds = dt;
+        report->tokens_per_second = dt > 0 ? generated / dt : 0;
+    }
+    rc = 0;
+end:
+    if (rc) {
+        es_score_free(out);
+        if (report) es_emsync_report_free(report);
+    }
+    for (int k = 0; cand && k < K; k++) {
+        es_emsync_clock_free(&cand[k].clock);
+        free(cand[k].del);
+        free(cand[k].tok);
+    }
+    es_nn_state_free(st);
+    free(sb);
+    free(sdels);
+    free(stoks);
+    free(seqs);
+    free(step_logits);
+    free(logits);
+    free(cand);
+    return rc;
+}
+
+/* ---------- model lookup ---------- */
+
+const char *es_find_model(const char *explicit_path)
+{
+    static char buf[4096];
+    if (explicit_path && *explicit_path) return explicit_path;
+    const char *env = getenv("EMSYNC_MODEL");
+    if (env && *env) return env;
+    const char *xdg = getenv("XDG_DATA_HOME"), *home = getenv("HOME");
+    int n;
+    if (xdg && *xdg) n = snprintf(buf, sizeof buf, "%s/emsync/emsync.pt", xdg);
+    else if (home && *home) n = snprintf(buf, sizeof buf, "%s/.local/share/emsync/emsync.pt", home);
+    else return NULL;
+    if (n < 0 || (size_t)n >= sizeof buf || access(buf, R_OK) != 0) return NULL;
+    return buf;
+}

@@ -1,0 +1,98 @@
+/* The EMSYNC composer: runs the generator network with the published sampling procedure
+ * (SPEC §3) until the music covers the video, then decodes the tokens into an es_score.
+ *
+ * Window policy once the sequence outgrows the context (context - 3 = 1213 generated tokens for
+ * the released model): `exact` recomputes the sliding window every step like the reference;
+ * the default keeps the KV cache and, when it is full, re-anchors: it keeps the newest
+ * `keep_tokens` tokens (default half the window) and re-prefills them, so the cost is one
+ * prefill per keep_tokens steps instead of one per step.
+ * Moods: the network takes one (valence, arousal) pair; the pair in force at the current time
+ * cursor is used, and when it changes (at a scene start) the current window is re-prefilled
+ * with the new pair (the cache holds activations computed under the old one). */
+#ifndef ES_EMSYNC_GENERATE_H
+#define ES_EMSYNC_GENERATE_H
+
+#include <stddef.h>
+
+#include "music/compose.h"
+#include "music/score.h"
+#include "nn/transformer.h"
+
+typedef struct {
+    const es_nn_model *model;   /* required, borrowed */
+    int exact;                  /* 1: reference sliding window (slow); 0: cached re-anchoring */
+    double temperature;         /* 1.35 */
+    double top_p;               /* 0.6 */
+    int candidates;             /* K >= 1 sequences sampled together; the one hitting most
+                                   boundaries with a <CHORD> wins (ties: lowest index) */
+    int keep_tokens;            /* fast mode: tokens kept at a re-anchor; 0 = half the window */
+    size_t max_tokens;          /* safety cap on generated tokens; 0 = 400 per second + 1000 */
+} es_emsync_options;
+
+typedef struct {
+    int *tokens;                /* the chosen candidate's tokens, primer <BAR> first (owned) */
+    size_t n_tokens;
+    int chosen;                 /* candidate index */
+    size_t boundaries_hit;      /* boundaries marked hit by a <CHORD> within 1 s */
+    int refills;                /* window prefills after the first (re-anchors, mood changes,
+                                   exact-mode slides), all candidates */
+    int capped;                 /* 1 when max_tokens stopped the generation */
+    double seconds;             /* wall time */
+    double tokens_per_second;   /* generated tokens (all candidates) / seconds */
+} es_emsync_report;
+
+/* Fills the defaults listed above (model NULL). */
+void es_emsync_options_default(es_emsync_options *o);
+
+/* Composes req->duration seconds of music into *out (zeroed first; notes clipped to the
+ * duration, sorted; one chord mark per <CHORD>; tempo 240 bpm like the reference). The seed
+ * makes the result reproducible. report may be NULL; free it with es_emsync_report_free.
+ * Returns 0 or -1 (es_fail set). */
+int es_compose_emsync(const es_compose_request *req, const es_emsync_options *opt, es_score *out,
+                      es_emsync_report *report);
+
+void es_emsync_report_free(es_emsync_report *r);
+
+/* ---- the pieces, exposed for tests ---- */
+
+/* Scratch for es_emsync_sample (no allocation per token). */
+typedef struct {
+    double logp[1011];
+    int order[1011];
+} es_sample_buf;
+
+/* One sampling step of SPEC §3 on a row of 1011 logits: excluded tokens, NaN -> 0,
+ * log_softmax, temperature raised by the repetition counter *rep, the reference's top-p rule,
+ * a draw with u in [0, 1). Updates *rep and stores the nucleus size in *kept (may be NULL).
+ * Returns the token id. */
+int es_emsync_sample(const float *logits, double temperature, double top_p, int *rep, double u,
+                     es_sample_buf *buf, int *kept);
+
+/* Time cursor and boundary bookkeeping of SPEC §3. */
+typedef struct {
+    const double *b;            /* ascending boundary times (borrowed) */
+    size_t n;
+    unsigned char *hit;         /* n flags (owned) */
+    long ticks;                 /* cursor in 8 ms ticks */
+    size_t hits;
+} es_emsync_clock;
+
+int es_emsync_clock_init(es_emsync_clock *c, const double *b, size_t n);
+void es_emsync_clock_free(es_emsync_clock *c);
+
+/* Δ at the current cursor: distance to the nearest unhit boundary ahead, clamped to [0, 8]. */
+float es_emsync_clock_delta(const es_emsync_clock *c);
+
+/* Applies a sampled token (a <CHORD> marks boundaries within 1 s of the cursor as hit, then
+ * the cursor advances by its shift) and returns the new token's Δ. */
+float es_emsync_clock_advance(es_emsync_clock *c, int token);
+
+/* Cursor in seconds. */
+double es_emsync_clock_time(const es_emsync_clock *c);
+
+/* Model lookup: explicit_path when given, else $EMSYNC_MODEL, else
+ * $XDG_DATA_HOME/emsync/emsync.pt (or ~/.local/share/emsync/emsync.pt) when that file exists.
+ * Returns a pointer to the argument, the environment, or a static buffer; NULL when none. */
+const char *es_find_model(const char *explicit_path);
+
+#endif

@@ -1,0 +1,576 @@
+/* The rules composer (see rules.h). Plan: sections from boundaries -> bars with exact tempos ->
+ * one chord per bar from a valence-chosen progression -> per-bar textures chosen by arousal. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/error.h"
+#include "core/rng.h"
+#include "music/rules.h"
+
+#define MAX_DURATION 14400.0 /* 4 hours */
+#define MIN_GAP 0.05         /* boundaries closer than this are one boundary */
+#define SHORT_SECTION 1.2    /* below this a section is one held, accented chord */
+
+/* ---- harmony -------------------------------------------------------------------------------- */
+
+enum { Q_MAJ, Q_MIN, Q_DIM, Q_SUS4, Q_SUS2, Q_DOM7, Q_MAJ7, Q_MIN7, Q_DIM7, Q_ADD9 };
+
+static const struct {
+    const char *suffix;
+    int n;
+    int iv[4];
+} quality[] = {
+    [Q_MAJ] = {"", 3, {0, 4, 7}},        [Q_MIN] = {"m", 3, {0, 3, 7}},
+    [Q_DIM] = {"dim", 3, {0, 3, 6}},     [Q_SUS4] = {"sus4", 3, {0, 5, 7}},
+    [Q_SUS2] = {"sus2", 3, {0, 2, 7}},   [Q_DOM7] = {"7", 4, {0, 4, 7, 10}},
+    [Q_MAJ7] = {"maj7", 4, {0, 4, 7, 11}}, [Q_MIN7] = {"m7", 4, {0, 3, 7, 10}},
+    [Q_DIM7] = {"dim7", 4, {0, 3, 6, 9}}, [Q_ADD9] = {"add9", 4, {0, 4, 7, 14}},
+};
+
+static const char *const pc_name[12] = {"C", "Db", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B"};
+
+typedef struct {
+    int8_t root; /* semitones above the tonic */
+    uint8_t q;
+} chord_t;
+
+/* Valence classes: 0 bright major (tonic-heavy triads), 1 major with sevenths and minor chords,
+ * 2 modal mixture (borrowed iv and bVII, the relative minor, suspensions), 3 natural minor,
+ * 4 dark minor (tonic-heavy, diminished chords; the leading tone only in the final cadence). */
+static const chord_t progression[5][4][4] = {
+    {{{0, Q_MAJ}, {5, Q_MAJ}, {7, Q_MAJ}, {0, Q_MAJ}},
+     {{0, Q_MAJ}, {7, Q_MAJ}, {5, Q_MAJ}, {0, Q_MAJ}},
+     {{0, Q_MAJ}, {5, Q_MAJ}, {0, Q_MAJ}, {7, Q_MAJ}},
+     {{0, Q_MAJ}, {9, Q_MIN}, {5, Q_MAJ}, {7, Q_MAJ}}},
+    {{{0, Q_MAJ}, {9, Q_MIN}, {5, Q_MAJ}, {7, Q_MAJ}},
+     {{0, Q_MAJ7}, {5, Q_MAJ7}, {2, Q_MIN7}, {7, Q_DOM7}},
+     {{0, Q_ADD9}, {7, Q_MAJ}, {9, Q_MIN}, {5, Q_MAJ}},
+     {{0, Q_MAJ}, {4, Q_MIN}, {9, Q_MIN7}, {5, Q_MAJ7}}},
+    {{{9, Q_MIN}, {5, Q_MAJ}, {0, Q_MAJ}, {7, Q_MAJ}},
+     {{0, Q_SUS2}, {5, Q_MIN}, {0, Q_MAJ}, {10, Q_MAJ}},
+     {{9, Q_MIN}, {10, Q_MAJ}, {0, Q_MAJ}, {0, Q_SUS4}},
+     {{0, Q_MAJ}, {10, Q_MAJ}, {5, Q_MAJ}, {5, Q_MIN}}},
+    {{{0, Q_MIN}, {8, Q_MAJ}, {3, Q_MAJ}, {10, Q_MAJ}},
+     {{0, Q_MIN}, {5, Q_MIN}, {8, Q_MAJ}, {7, Q_MAJ}},
+     {{0, Q_MIN7}, {5, Q_MIN7}, {10, Q_MAJ}, {3, Q_MAJ7}},
+     {{0, Q_MIN}, {10, Q_MAJ}, {8, Q_MAJ}, {10, Q_MAJ}}},
+    {{{0, Q_MIN}, {5, Q_MIN}, {0, Q_MIN}, {8, Q_MAJ}},
+     {{0, Q_MIN}, {5, Q_MIN}, {2, Q_DIM}, {0, Q_MIN}},
+     {{0, Q_MIN}, {8, Q_MAJ}, {2, Q_DIM}, {0, Q_MIN}},
+     {{0, Q_MIN}, {5, Q_MIN7}, {0, Q_MIN}, {2, Q_DIM}}},
+};
+/* the chord that leads into a cut, the one before the final tonic, and the final tonic */
+static const chord_t to_cut[5] = {{7, Q_MAJ}, {7, Q_DOM7}, {7, Q_SUS4}, {7, Q_MAJ}, {2, Q_DIM}};
+static const chord_t pre_final[5] = {{7, Q_MAJ}, {7, Q_DOM7}, {5, Q_MIN}, {7, Q_MAJ}, {7, Q_DOM7}};
+static const chord_t tonic[5] = {{0, Q_MAJ}, {0, Q_MAJ}, {0, Q_MAJ}, {0, Q_MIN}, {0, Q_MIN}};
+/* melody scales: major, major, mixolydian, aeolian, aeolian (a chord's own tones win, see bar_scale) */
+static const int mode_scale[5][7] = {
+    {0, 2, 4, 5, 7, 9, 11}, {0, 2, 4, 5, 7, 9, 11}, {0, 2, 4, 5, 7, 9, 10},
+    {0, 2, 3, 5, 7, 8, 10}, {0, 2, 3, 5, 7, 8, 10},
+};
+
+static int same_chord(chord_t a, chord_t b) { return a.root == b.root && a.q == b.q; }
+
+/* ---- the plan: sections and bars ------------------------------------------------------------ */
+
+typedef struct {
+    double t0, t1;  /* seconds */
+    double v, a;    /* mood, finite, in [-1, 1] */
+    int cls, level; /* valence class 0..4 (0 brightest), arousal level 0..4 (4 most active) */
+    int cut;        /* starts at a boundary (accent) */
+    int n_bars, first_bar, prog;
+    double beat;    /* seconds per quarter note */
+} section;
+
+typedef struct {
+    double t0, t1;
+    int sec, index; /* section and bar index inside it */
+    chord_t chord;
+} bar;
+
+/* A two-voice motif for the whole piece: onsets and lengths in eighths within one bar, and
+ * scale steps relative to the first note. */
+typedef struct {
+    int n;
+    int on[6], len[6], step[6];
+} motif;
+
+static const int motif_rhythm[4][2][6] = {
+    {{0, 2, 3, 4, 7, -1}, {2, 1, 1, 3, 1, 0}},
+    {{0, 1, 2, 4, 6, -1}, {1, 1, 2, 2, 2, 0}},
+    {{0, 3, 4, 6, -1, -1}, {3, 1, 2, 2, 0, 0}},
+    {{1, 2, 3, 4, 6, -1}, {1, 1, 1, 2, 2, 0}},
+};
+
+typedef struct {
+    const es_compose_request *req;
+    es_score *out;
+    es_rng rng;
+    int key; /* tonic pitch class */
+    section *secs;
+    size_t n_secs;
+    bar *bars;
+    size_t n_bars;
+    motif mot;
+    /* voice-leading state */
+    int piano[4], n_piano, strings[4], n_strings, guitar[4], n_guitar, bass, melody;
+} composer;
+
+static double clampd(double x, double lo, double hi) { return x < lo ? lo : x > hi ? hi : x; }
+
+static double finite_or_zero(double x) { return isfinite(x) ? clampd(x, -1, 1) : 0.0; }
+
+static int add_edge(double **e, int **cut, size_t *n, size_t *cap, double t, int is_cut)
+{
+    size_t cap_cut = *cap;
+    if (es_grow((void **)e, cap, *n + 1, sizeof **e)) return -1;
+    if (es_grow((void **)cut, &cap_cut, *n + 1, sizeof **cut)) return -1;
+    (*e)[*n] = t;
+    (*cut)[*n] = is_cut;
+    (*n)++;
+    return 0;
+}
+
+/* Sections between cuts (and mood changes further than 1 s from any cut), with whole bars. */
+static int plan_sections(composer *c)
+{
+    const es_compose_request *req = c->req;
+    double D = req->duration;
+    double *edge = NULL;
+    int *cut = NULL, rc = -1;
+    size_t n = 0, cap = 0;
+    if (add_edge(&edge, &cut, &n, &cap, 0.0, 0)) goto end;
+    for (size_t i = 0; i < req->n_boundaries; i++) {
+        double b = req->boundaries[i];
+        if (b < MIN_GAP || b > D - MIN_GAP || b - edge[n - 1] < MIN_GAP) continue;
+        if (add_edge(&edge, &cut, &n, &cap, b, 1)) goto end;
+    }
+    /* mood changes away from cuts become soft section edges (chord change, no crash) */
+    for (size_t i = 1; i < req->n_moods; i++) {
+        double t = req->moods[i].start;
+        if (!(t > 1.0 && t < D - 1.0)) continue;
+        int near = 0;
+        size_t at = n;
+        for (size_t k = 0; k < n; k++) {
+            if (fabs(edge[k] - t) < 1.0) near = 1;
+            if (at == n && edge[k] > t) at = k;
+        }
+        if (near) continue;
+        if (add_edge(&edge, &cut, &n, &cap, t, 0)) goto end;
+        /* keep edges ascending: move the new one into place */
+        for (size_t k = n - 1; k > at; k--) {
+            double te = edge[k];
+            int tc = cut[k];
+            edge[k] = edge[k - 1], cut[k] = cut[k - 1];
+            edge[k - 1] = te, cut[k - 1] = tc;
+        }
+    }
+    if (!(c->secs = es_calloc(n, sizeof *c->secs))) goto end;
+    c->n_secs = n;
+    size_t total_bars = 0;
+    for (size_t k = 0; k < n; k++) {
+        section *s = &c->secs[k];
+        s->t0 = edge[k];
+        s->t1 = k + 1 < n ? edge[k + 1] : D;
+        s->cut = cut[k];
+        const es_mood_segment *m = es_mood_at(req, 0.5 * (s->t0 + s->t1));
+        s->v = finite_or_zero(m->valence);
+        s->a = finite_or_zero(m->arousal);
+        s->cls = s->v >= 0.6 ? 0 : s->v >= 0.2 ? 1 : s->v > -0.2 ? 2 : s->v > -0.6 ? 3 : 4;
+        s->level = s->a < -0.6 ? 0 : s->a < -0.2 ? 1 : s->a < 0.2 ? 2 : s->a < 0.6 ? 3 : 4;
+        /* arousal drives tempo (52..146 bpm), valence nudges it; then whole bars fill the section
+         * exactly (the bar count whose tempo is nearest in ratio to the wanted one) */
+        double want = 96 + 44 * s->a + 6 * s->v, L = s->t1 - s->t0;
+        double bars = L * want / 240;
+        int lo = (int)floor(bars), hi = lo + 1;
+        if (lo < 1) s->n_bars = 1;
+        else s->n_bars = log(bars / lo) <= log(hi / bars) ? lo : hi;
+        s->beat = L / (4.0 * s->n_bars);
+        s->prog = (int)es_rng_below(&c->rng, 4);
+        s->first_bar = (int)total_bars;
+        total_bars += (size_t)s->n_bars;
+    }
+    if (!(c->bars = es_calloc(total_bars, sizeof *c->bars))) goto end;
+    c->n_bars = total_bars;
+    rc = 0;
+end:
+    free(cut);
+    free(edge);
+    return rc;
+}
+
+/* One chord per bar: the section's progression, a dominant into each cut, a cadence at the end,
+ * and never the same chord on both sides of a section edge. */
+static void plan_chords(composer *c)
+{
+    for (size_t k = 0; k < c->n_secs; k++) {
+        const section *s = &c->secs[k];
+        int final = k + 1 == c->n_secs;
+        for (int b = 0; b < s->n_bars; b++) {
+            bar *br = &c->bars[s->first_bar + b];
+            br->sec = (int)k;
+            br->index = b;
+            br->t0 = s->t0 + 4.0 * b * s->beat;
+            br->t1 = b + 1 == s->n_bars ? s->t1 : s->t0 + 4.0 * (b + 1) * s->beat;
+            chord_t ch = progression[s->cls][s->prog][b % 4];
+            if (final && b == s->n_bars - 1) ch = tonic[s->cls];
+            else if (final && b == s->n_bars - 2) ch = pre_final[s->cls];
+            else if (!final && s->n_bars >= 3 && b == s->n_bars - 1) ch = to_cut[s->cls];
+            br->chord = ch;
+        }
+    }
+    /* the chord before each section edge must differ from the one after it: sections keep their
+     * opening chord (usually the tonic) and the chord leading into the edge changes. Last edge
+     * first, so that a one-bar section changed here is checked against the edge before it. */
+    for (size_t k = c->n_secs - 1; k >= 1; k--) {
+        bar *before = &c->bars[c->secs[k].first_bar - 1], *after = &c->bars[c->secs[k].first_bar];
+        if (!same_chord(before->chord, after->chord)) continue;
+        const section *s = &c->secs[k - 1];
+        chord_t alt[3] = {to_cut[s->cls], progression[s->cls][0][1], progression[s->cls][0][2]};
+        for (int i = 0; i < 3; i++)
+            if (!same_chord(alt[i], after->chord)) {
+                before->chord = alt[i];
+                break;
+            }
+    }
+}
+
+static void make_motif(composer *c)
+{
+    const int (*r)[6] = motif_rhythm[es_rng_below(&c->rng, 4)];
+    motif *m = &c->mot;
+    m->n = 0;
+    int step = 0;
+    for (int i = 0; i < 6 && r[0][i] >= 0; i++) {
+        m->on[m->n] = r[0][i];
+        m->len[m->n] = r[1][i];
+        m->step[m->n] = step;
+        m->n++;
+        int d = (int)es_rng_below(&c->rng, 5) - 2; /* a step or a small leap, up or down */
+        if (d == 0) d = 1;
+        step = step + d > 4 ? step - 1 : step + d < -3 ? step + 1 : step + d;
+    }
+}
+
+/* ---- note output ---------------------------------------------------------------------------- */
+
+static const int range_lo[ES_INSTRUMENT_COUNT] = {28, 35, 40, 21, 36};
+static const int range_hi[ES_INSTRUMENT_COUNT] = {55, 81, 84, 96, 96};
+
+static int note(composer *c, es_instrument inst, int pitch, double vel, double t0, double t1)
+{
+    double D = c->req->duration;
+    if (t1 > D) t1 = D;
+    if (t0 < 0) t0 = 0;
+    if (t1 - t0 < 0.01) return 0;
+    if (inst != ES_DRUMS) {
+        while (pitch < range_lo[inst]) pitch += 12;
+        while (pitch > range_hi[inst]) pitch -= 12;
+    }
+    int v = (int)lround(vel + (es_rng_uniform(&c->rng) - 0.5) * 8); /* a little human variation */
+    v = v < 1 ? 1 : v > 127 ? 127 : v;
+    return es_score_add_note(c->out, inst, pitch, v, t0, t1);
+}
+
+static void chord_pcs(const composer *c, chord_t ch, int *pcs, int *n)
+{
+    *n = quality[ch.q].n;
+    for (int i = 0; i < *n; i++) pcs[i] = (c->key + ch.root + quality[ch.q].iv[i]) % 12;
+}
+
+/* Close voicing of the chord nearest (by total movement) to the previous voicing, kept near
+ * `center`; lowest note in [lo, hi]. Writes n notes ascending into out. */
+static void voice(const int *pcs, int n, int center, int lo, int hi, const int *prev, int n_prev, int *out)
+{
+    double best = 1e9;
+    for (int inv = 0; inv < n; inv++)
+        for (int base = lo; base <= hi; base++) {
+            if (base % 12 != pcs[inv]) continue;
+            int cand[4], sum = 0;
+            cand[0] = base;
+            for (int j = 1; j < n; j++) {
+                int p = cand[j - 1] + 1;
+                while (p % 12 != pcs[(inv + j) % n]) p++;
+                cand[j] = p;
+            }
+            for (int j = 0; j < n; j++) sum += cand[j];
+            double cost = 0.5 * fabs((double)sum / n - center);
+            for (int j = 0; j < n && n_prev; j++) {
+                int d = 99;
+                for (int i = 0; i < n_prev; i++) d = abs(cand[j] - prev[i]) < d ? abs(cand[j] - prev[i]) : d;
+                cost += d;
+            }
+            if (cost < best) {
+                best = cost;
+                memcpy(out, cand, (size_t)n * sizeof *cand);
+            }
+        }
+}
+
+/* Scale for the melody in this bar: the mode, with chord tones replacing clashing neighbours. */
+static void bar_scale(const composer *c, const section *s, chord_t ch, int *scale)
+{
+    int in[12] = {0}, pcs[4], n;
+    for (int i = 0; i < 7; i++) in[(c->key + mode_scale[s->cls][i]) % 12] = 1;
+    chord_pcs(c, ch, pcs, &n);
+    for (int i = 0; i < n; i++)
+        if (!in[pcs[i]]) {
+            in[(pcs[i] + 1) % 12] = in[(pcs[i] + 11) % 12] = 0;
+            in[pcs[i]] = 1;
+        }
+    memcpy(scale, in, sizeof in);
+}
+
+/* The pitch `steps` scale steps from p (p itself on the scale). */
+static int scale_step(const int *scale, int p, int steps)
+{
+    while (steps > 0) {
+        do p++; while (!scale[p % 12]);
+        steps--;
+    }
+    while (steps < 0) {
+        do p--; while (!scale[p % 12]);
+        steps++;
+    }
+    return p;
+}
+
+static int nearest_pc(int pc, int target)
+{
+    int p = target - ((target - pc) % 12 + 12) % 12;
+    return target - p > 6 ? p + 12 : p;
+}
+
+/* ---- one bar of each instrument ------------------------------------------------------------- */
+
+static int render_bar(composer *c, size_t bi)
+{
+    const bar *br = &c->bars[bi];
+    const section *s = &c->secs[br->sec];
+    const bar *next = bi + 1 < c->n_bars ? &c->bars[bi + 1] : NULL;
+    double a = s->a, v = s->v, bt = s->beat, t0 = br->t0, t1 = br->t1;
+    int lv = s->level;
+    int first = br->index == 0, last = br->index == s->n_bars - 1;
+    int final = bi + 1 == c->n_bars;
+    int held = final || (s->t1 - s->t0) < SHORT_SECTION;
+    int accent = first && s->cut;
+    int fill = last && !final && s->n_bars >= 2 && !held;
+    double gate = 0.92 - 0.4 * fmax(0, a);  /* legato when calm, detached when excited */
+    double boost = accent ? 22 : first ? 10 : 0;
+#define T(beats) (t0 + (beats) * bt)
+#define CHK(x) do { if (x) return -1; } while (0)
+
+    int pcs[4], n;
+    chord_pcs(c, br->chord, pcs, &n);
+    int root = pcs[0];
+
+    /* voicings: piano and strings rise with arousal and valence (register cue) */
+    int pv[4], sv[4], gv[4];
+    int pc_center = 60 + (int)lround(3 * a + 2 * v);
+    voice(pcs, n, pc_center, pc_center - 8, pc_center + 4, c->piano, c->n_piano, pv);
+    voice(pcs, n, 57 + (int)lround(4 * a), 50, 63, c->strings, c->n_strings, sv);
+    voice(pcs, n, 60, 52, 64, c->guitar, c->n_guitar, gv);
+    memcpy(c->piano, pv, sizeof pv), c->n_piano = n;
+    memcpy(c->strings, sv, sizeof sv), c->n_strings = n;
+    memcpy(c->guitar, gv, sizeof gv), c->n_guitar = n;
+    int bass = nearest_pc(root, c->bass ? c->bass : 36);
+    if (bass < 28) bass += 12;
+    if (bass > 47) bass -= 12;
+    c->bass = bass;
+    int next_root = next ? nearest_pc((c->key + next->chord.root) % 12, bass) : bass;
+
+    double vp = 58 + 24 * a + 4 * v, vs = 50 + 22 * a + 3 * v, vg = 56 + 24 * a, vb = 66 + 20 * a, vd = 66 + 30 * a;
+
+    /* strings: a pad, pulsing at high arousal; cellos double the root */
+    int pulses = held || lv <= 2 ? 1 : 2;
+    for (int p = 0; p < pulses; p++) {
+        double a0 = T(4.0 * p / pulses), a1 = p + 1 == pulses ? t1 : T(4.0 * (p + 1) / pulses);
+        double e = pulses == 1 ? a1 : a0 + (a1 - a0) * gate;
+        double vel = vs + (p == 0 ? boost : 0);
+        for (int i = 0; i < n; i++) CHK(note(c, ES_STRINGS, sv[i], vel, a0, e));
+        CHK(note(c, ES_STRINGS, nearest_pc(root, 45), vel, a0, e));
+    }
+
+    /* bass */
+    if (held || lv == 0) {
+        CHK(note(c, ES_BASS, bass, vb + boost, t0, t1));
+    } else {
+        static const double on[4][8] = {{0, 2}, {0, 1, 2, 3}, {0, 1.5, 2, 3, 3.5}, {0, 0.5, 1, 1.5, 2, 2.5, 3, 3.5}};
+        static const int cnt[4] = {2, 4, 5, 8};
+        static const int8_t what[4][8] = {{0, 1}, {0, 0, 1, 3}, {0, 0, 1, 2, 3}, {0, 0, 2, 0, 1, 0, 2, 3}};
+        int k = lv - 1;
+        for (int i = 0; i < cnt[k]; i++) {
+            double b0 = on[k][i], b1 = i + 1 < cnt[k] ? on[k][i + 1] : 4.0;
+            int w = what[k][i], p = w == 0 ? bass : w == 1 ? bass + 7 : w == 2 ? bass + 12 : next_root - 1;
+            if (w == 1 && n >= 3) p = bass + ((pcs[2] - root + 12) % 12); /* the chord's own fifth */
+            if (w == 3 && !next) p = bass;
+            double len = (b1 - b0) * (lv >= 3 ? gate : 0.95);
+            CHK(note(c, ES_BASS, p, vb + (i == 0 ? boost : 0) + (fmod(b0, 1) != 0 ? 6 : 0), T(b0), T(b0) + len * bt));
+        }
+    }
+
+    /* piano: the full chord on every section start; arpeggios when calm, comping when excited */
+    if (held || first || lv == 0) {
+        double e = held || lv <= 1 ? t1 : T(2 * gate);
+        for (int i = 0; i < n; i++) CHK(note(c, ES_PIANO, pv[i], vp + boost, t0, e));
+    }
+    if (!held) {
+        if (lv == 0) {
+            for (int i = 1; i < 4; i++) CHK(note(c, ES_PIANO, i < n ? pv[i] + 12 : pv[0] + 12, vp - 6, T(i), t1));
+        } else if (lv <= 2) {
+            static const int up_down[8] = {0, 1, 2, 3, 4, 3, 2, 1};
+            for (int i = first ? 1 : 0; i < 8; i++) {
+                int k = up_down[i], p = k < n ? pv[k] : pv[k - n] + 12;
+                double len = lv == 1 ? 1.0 : 0.5; /* pedal-like overlap when calm */
+                CHK(note(c, ES_PIANO, p, vp - (i % 2 ? 8 : 2), T(0.5 * i), fmin(T(0.5 * i + len + 0.5), t1)));
+            }
+            if (lv == 2) CHK(note(c, ES_PIANO, nearest_pc(root, 48), vp, t0, T(2)));
+        } else {
+            static const double comp3[3] = {0, 1.5, 3}, comp4[4] = {0, 1.5, 2.5, 3.5};
+            const double *on = lv == 3 ? comp3 : comp4;
+            int cnt = lv == 3 ? 3 : 4;
+            for (int i = first ? 1 : 0; i < cnt; i++)
+                for (int j = 0; j < n; j++)
+                    CHK(note(c, ES_PIANO, pv[j], vp + (fmod(on[i], 1) ? 6 : 0), T(on[i]), T(on[i]) + 0.5 * gate * bt * (lv == 3 ? 2 : 1)));
+        }
+    }
+
+    /* guitar: strums from medium arousal up (down strums low to high, up strums the top three) */
+    if (lv >= 2) {
+        static const double st2[2] = {0, 2}, st3[4] = {0, 1, 2.5, 3}, st4[6] = {0, 1, 1.5, 2.5, 3, 3.5};
+        const double *on = held ? st2 : lv == 2 ? st2 : lv == 3 ? st3 : st4;
+        int cnt = held ? 1 : lv == 2 ? 2 : lv == 3 ? 4 : 6;
+        int strum[4] = {gv[0], gv[1], gv[2], n > 3 ? gv[3] : gv[0] + 12}; /* the bass has the root */
+        for (int i = 0; i < cnt; i++) {
+            int up = fmod(on[i], 1) != 0;
+            double b1 = held ? 4 : i + 1 < cnt ? on[i + 1] : 4;
+            double e = held ? t1 : T(on[i] + (b1 - on[i]) * gate);
+            double vel = vg + (i == 0 ? boost : 0) + (up ? -10 : 0) + (on[i] == 1 || on[i] == 3 ? 6 : 0);
+            for (int j = 0; j < 4; j++) {
+                int k = up ? 3 - j : j;
+                if (up && j >= 3) break;
+                CHK(note(c, ES_GUITAR, strum[k], vel, T(on[i]) + 0.012 * j, e));
+            }
+        }
+    }
+
+    /* drums: crash + kick on every cut; grooves from medium arousal up; fills into cuts */
+    if (accent || (final && lv >= 2)) {
+        CHK(note(c, ES_DRUMS, 49, lv <= 1 ? 62 + 10 * lv : vd + 20, t0, t0 + 1.5));
+        if (lv >= 1) CHK(note(c, ES_DRUMS, 36, vd + 15, t0, t0 + 0.2));
+    }
+    if (!held && lv >= 2) {
+        double fill_from = fill ? (lv == 4 ? 2 : 3) : 4;
+        /* kick, snare (cross-stick when medium) and hats by level */
+        static const double kick[3][5] = {{0, 2}, {0, 2, 2.5}, {0, 1.5, 2, 3.5}};
+        static const int kcnt[3] = {2, 3, 4};
+        int k = lv - 2;
+        for (int i = 0; i < kcnt[k]; i++)
+            if (kick[k][i] < fill_from && !(accent && kick[k][i] == 0))
+                CHK(note(c, ES_DRUMS, 36, vd + (kick[k][i] == 0 ? 8 : 0), T(kick[k][i]), T(kick[k][i]) + 0.15));
+        for (int b = 1; b < 4; b += 2)
+            if (b < fill_from) CHK(note(c, ES_DRUMS, lv == 2 ? 37 : 38, vd + 4, T(b), T(b) + 0.15));
+        double step = lv == 4 ? 0.25 : 0.5;
+        for (double h = 0; h < fill_from - 1e-9; h += step) {
+            int open = lv == 4 && h == 3.5;
+            if (accent && h == 0) continue; /* the crash speaks there */
+            CHK(note(c, ES_DRUMS, open ? 46 : 42, vd - 18 + (fmod(h, 1) == 0 ? 10 : 0), T(h), T(h) + step * bt * 0.9));
+        }
+        if (fill) { /* snare and toms, crescendo into the cut */
+            static const int toms[4] = {38, 50, 47, 45};
+            double fstep = lv == 2 ? 0.5 : 0.25;
+            int i = 0;
+            for (double h = fill_from; h < 4 - 1e-9; h += fstep, i++)
+                CHK(note(c, ES_DRUMS, lv == 2 ? 38 : toms[(i / 2) % 4], vd - 10 + 4 * i, T(h), T(h) + fstep * bt * 0.9));
+        }
+    }
+
+    /* melody (piano, upper register): the piece's motif on this bar's chord; a rising pickup into
+     * cuts when calm; the tonic held at the end */
+    if (lv >= 1 || final || fill) {
+        int scale[12];
+        bar_scale(c, s, br->chord, scale);
+        int center = 74 + (int)lround(3 * a + 2 * v);
+        int start = nearest_pc(pcs[br->index % 2 ? (n > 2 ? 2 : 1) : 0], c->melody ? c->melody : center);
+        if (abs(start - center) > 7) start = nearest_pc(start % 12, center);
+        double vm = 64 + 20 * a + 4 * v;
+        if (final) {
+            CHK(note(c, ES_PIANO, nearest_pc(c->key % 12, c->melody ? c->melody : center), vm, t0, t1));
+        } else if (held) {
+            /* a short section keeps only its chord */
+        } else if (fill && lv <= 2) {
+            /* pickup: scale steps rising to the next chord's root, landing on the cut */
+            int target = nearest_pc((c->key + next->chord.root) % 12, start + 2);
+            int cnt = lv == 0 ? 2 : lv == 1 ? 4 : 6;
+            double step = lv == 0 ? 1.0 : 0.5;
+            for (int i = 0; i < cnt; i++) {
+                double b0 = 4.0 - (cnt - i) * step;
+                CHK(note(c, ES_PIANO, scale_step(scale, target, i - cnt), vm - 6 + 3 * i, T(b0), T(b0 + 0.9 * step)));
+            }
+            c->melody = target;
+        } else if (lv >= 2 || br->index % 2 == 0) {
+            int p = start;
+            for (int i = 0; i < c->mot.n; i++) {
+                int steps = c->mot.step[i];
+                if (br->index % 2) steps = -steps; /* the answer phrase mirrors the call */
+                p = scale_step(scale, start, steps);
+                double b0 = 0.5 * c->mot.on[i], b1 = b0 + 0.5 * c->mot.len[i] * (lv >= 3 ? gate : 1.0);
+                CHK(note(c, ES_PIANO, p, vm + (i == 0 ? 6 : 0), T(b0), T(b1)));
+                if (lv == 4) CHK(note(c, ES_PIANO, p + 12, vm - 10, T(b0), T(b1)));
+            }
+            c->melody = p;
+        }
+    }
+#undef T
+#undef CHK
+    return 0;
+}
+
+static int add_chord_mark(composer *c, const bar *br)
+{
+    char name[16];
+    int root = (c->key + br->chord.root) % 12;
+    snprintf(name, sizeof name, "%s%s", pc_name[root], quality[br->chord.q].suffix);
+    if (c->out->n_chords) {
+        const es_chord *last = &c->out->chords[c->out->n_chords - 1];
+        if (!strcmp(last->name, name)) return 0;
+    }
+    return es_score_add_chord(c->out, br->t0, root, name);
+}
+
+int es_compose_rules(const es_compose_request *req, es_score *out)
+{
+    int rc = -1;
+    composer c = {.req = req, .out = out};
+    memset(out, 0, sizeof *out);
+    if (!(req->duration > 0 && req->duration <= MAX_DURATION))
+        return es_fail("compose: duration %g s not in (0, %g]", req->duration, MAX_DURATION);
+    if (!req->moods || req->n_moods == 0) return es_fail("compose: no mood given");
+    if (req->n_boundaries && !req->boundaries) return es_fail("compose: boundaries missing");
+    for (size_t i = 0; i < req->n_boundaries; i++)
+        if (!isfinite(req->boundaries[i]) || (i && req->boundaries[i] < req->boundaries[i - 1]))
+            return es_fail("compose: boundaries must be finite and ascending");
+
+    es_rng_seed(&c.rng, req->seed);
+    c.key = (int)es_rng_below(&c.rng, 12);
+    make_motif(&c);
+    if (plan_sections(&c)) goto end;
+    plan_chords(&c);
+    out->duration = req->duration;
+    for (size_t k = 0; k < c.n_secs; k++) {
+        double bpm = 60.0 / c.secs[k].beat;
+        if (k && fabs(bpm - out->tempos[out->n_tempos - 1].bpm) < 1e-9) continue;
+        if (es_score_add_tempo(out, c.secs[k].t0, bpm)) goto end;
+    }
+    for (size_t i = 0; i < c.n_bars; i++)
+        if (add_chord_mark(&c, &c.bars[i]) || render_bar(&c, i)) goto end;
+    es_score_sort(out);
+    rc = 0;
+end:
+    if (rc) es_score_free(out);
+    free(c.bars);
+    free(c.secs);
+    return rc;
+}

@@ -1,0 +1,22 @@
+/* The built-in `rules` composer: music for a video without any model download.
+ *
+ * The piece is cut into sections at the boundaries (and at mood changes away from boundaries).
+ * Each section gets a whole number of 4/4 bars and the tempo that makes them fill it exactly, so
+ * every boundary is a downbeat of the tempo map. Valence picks the mode and progression (bright
+ * major ... modal mixture ... minor with diminished colour), arousal the tempo, density, texture,
+ * loudness, register and articulation (Eerola, Friberg & Bresin 2013: mode first, then tempo,
+ * register, dynamics, articulation). Every boundary gets a chord change and an accent (crash,
+ * bass, full chord); sections lead into cuts with a dominant and a fill; the piece ends on a
+ * held tonic that stops at the duration. A motif drawn once per piece recurs in every scene. */
+#ifndef ES_RULES_H
+#define ES_RULES_H
+
+#include "music/compose.h"
+
+/* Composes req into *out (overwritten; free with es_score_free). Same request and seed give the
+ * same score. NaN valence/arousal count as 0; boundaries outside (0, duration) are ignored.
+ * Returns 0, or -1 (bad request: duration not in (0, 4 h], no moods, boundaries not ascending;
+ * out of memory) with *out empty. */
+int es_compose_rules(const es_compose_request *req, es_score *out);
+
+#endif

@@ -1,0 +1,309 @@
+/* The scoring pipeline's steps (see pipeline.h). */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "audio/loudness.h"
+#include "audio/render.h"
+#include "core/error.h"
+#include "core/json.h"
+#include "core/outfile.h"
+#include "core/progress.h"
+#include "media/mux.h"
+#include "music/rules.h"
+#include "pipeline/pipeline.h"
+#include "scene/cuts.h"
+
+#define RENDER_RATE ES_MUX_RATE
+
+void es_pipeline_init(es_pipeline *p)
+{
+    memset(p, 0, sizeof *p);
+    p->cut_threshold = ES_SCENE_THRESHOLD;
+    p->min_cut_gap = ES_SCENE_MIN_GAP;
+    p->seed = 1;
+    p->candidates = 1;
+}
+
+void es_pipeline_time(es_pipeline *p, const char *stage, double seconds)
+{
+    if (p->n_times >= (int)(sizeof p->times / sizeof p->times[0])) return;
+    es_stage_time *t = &p->times[p->n_times++];
+    snprintf(t->name, sizeof t->name, "%s", stage);
+    t->seconds = seconds;
+}
+
+void es_pipeline_progress(void *user, double fraction)
+{
+    (void)user;
+    es_progress_update(fraction);
+}
+
+/* Peaks with their scores, and the boundaries: the user's (inside the video) or the thinned
+ * peaks. */
+static int find_boundaries(es_pipeline *p)
+{
+    const es_media_analysis *a = &p->analysis;
+    size_t cap = 0;
+    for (size_t i = 0; i < a->n_frames; i++) {
+        if (!(a->frames[i].scene > p->cut_threshold)) continue;
+        if (es_grow((void **)&p->peaks, &cap, p->n_peaks + 1, sizeof *p->peaks)) return -1;
+        p->peaks[p->n_peaks++] = a->frames[i].time;
+    }
+    if (p->n_peaks) {
+        p->peak_scores = es_malloc(p->n_peaks * sizeof *p->peak_scores);
+        if (!p->peak_scores) return -1;
+        size_t k = 0;
+        for (size_t i = 0; i < a->n_frames; i++)
+            if (a->frames[i].scene > p->cut_threshold) p->peak_scores[k++] = a->frames[i].scene;
+    }
+
+    const double *src = p->user_cuts_given ? p->user_cuts : p->peaks;
+    size_t n_src = p->user_cuts_given ? p->n_user_cuts : p->n_peaks;
+    p->bounds = es_malloc((n_src ? n_src : 1) * sizeof *p->bounds);
+    if (!p->bounds) return -1;
+    size_t n = 0;
+    for (size_t i = 0; i < n_src; i++)
+        if (src[i] > 0 && src[i] < a->info.duration) p->bounds[n++] = src[i];
+    if (!p->user_cuts_given) n = es_scene_thin(p->bounds, n, p->min_cut_gap, p->bounds);
+    p->n_bounds = n;
+    return 0;
+}
+
+static int choose_moods(es_pipeline *p)
+{
+    if (es_affect_scenes(&p->analysis, p->bounds, p->n_bounds, p->cut_threshold, &p->scenes, &p->n_scenes))
+        return -1;
+    es_affect_fuse(p->scenes, p->n_scenes);
+
+    int one_mood = p->fixed_mood || p->emotion_per_video;
+    p->n_moods = one_mood ? 1 : p->n_scenes;
+    p->moods = es_calloc(p->n_moods, sizeof *p->moods);
+    if (!p->moods) return -1;
+    if (p->fixed_mood) {
+        p->moods[0] = (es_mood_segment){0, p->fixed_valence, p->fixed_arousal};
+    } else if (p->emotion_per_video) {
+        p->moods[0].start = 0;
+        es_affect_video(p->scenes, p->n_scenes, &p->moods[0].valence, &p->moods[0].arousal);
+    } else {
+        for (size_t s = 0; s < p->n_scenes; s++)
+            p->moods[s] = (es_mood_segment){p->scenes[s].start, p->scenes[s].valence, p->scenes[s].arousal};
+    }
+    return 0;
+}
+
+int es_pipeline_analyze(es_pipeline *p)
+{
+    double t0 = es_now();
+    es_progress_stage("decode");
+    es_decode_options opt = {.want_audio = 1, .on_progress = es_pipeline_progress};
+    if (es_media_analyze(p->input, &opt, &p->analysis)) return -1;
+    es_progress_done();
+    es_pipeline_time(p, "decode", es_now() - t0);
+    if (!(p->analysis.info.duration > 0)) return es_fail("%s: the video has no duration", p->input);
+
+    t0 = es_now();
+    if (find_boundaries(p)) return -1;
+    es_pipeline_time(p, "cuts", es_now() - t0);
+
+    t0 = es_now();
+    if (choose_moods(p)) return -1;
+    es_pipeline_time(p, "emotion", es_now() - t0);
+    return 0;
+}
+
+int es_pipeline_compose(es_pipeline *p)
+{
+    double t0 = es_now();
+    es_compose_request req = {
+        .duration = p->analysis.info.duration,
+        .boundaries = p->bounds,
+        .n_boundaries = p->n_bounds,
+        .moods = p->moods,
+        .n_moods = p->n_moods,
+        .seed = p->seed,
+    };
+    if (p->composer == ES_COMPOSER_EMSYNC)
+        return es_fail("the EMSYNC composer is not available in this build; use --composer rules");
+    es_progress_stage("compose");
+    if (es_compose_rules(&req, &p->score)) return -1;
+    p->composer_used = "rules";
+    es_progress_done();
+    es_pipeline_time(p, "compose", es_now() - t0);
+    return 0;
+}
+
+int es_pipeline_render(es_pipeline *p, double target_lufs, double fade_seconds)
+{
+    double t0 = es_now();
+    p->soundfont_used = p->soundfont ? p->soundfont : es_default_soundfont();
+    if (!p->soundfont_used)
+        return es_fail("no General MIDI soundfont found: install fluid-soundfont-gm or pass --soundfont F");
+    es_progress_stage("render");
+    p->score.duration = p->analysis.info.duration;
+    if (es_render_score(&p->score, p->soundfont_used, RENDER_RATE, &p->pcm, &p->n_pcm_frames)) return -1;
+    if (es_loudness_normalize(p->pcm, p->n_pcm_frames, RENDER_RATE, target_lufs, &p->measured_lufs)) return -1;
+    if (p->score.duration > fade_seconds) es_fade_out(p->pcm, p->n_pcm_frames, RENDER_RATE, fade_seconds);
+    es_progress_done();
+    es_pipeline_time(p, "render", es_now() - t0);
+    return 0;
+}
+
+static void json_times(es_json *j, const double *t, size_t n)
+{
+    es_json_begin_array(j);
+    for (size_t i = 0; i < n; i++) es_json_number(j, t[i]);
+    es_json_end_array(j);
+}
+
+static void json_report(const es_pipeline *p, es_json *j, const char *video, const char *midi, const char *wav)
+{
+    const es_media_info *info = &p->analysis.info;
+    es_json_begin_object(j);
+    es_json_kv_string(j, "input", p->input);
+    es_json_key(j, "outputs");
+    es_json_begin_object(j);
+    if (video) es_json_kv_string(j, "video", video);
+    if (midi) es_json_kv_string(j, "midi", midi);
+    if (wav) es_json_kv_string(j, "wav", wav);
+    es_json_end_object(j);
+    es_json_kv_number(j, "duration", info->duration);
+    es_json_kv_number(j, "fps", info->fps);
+    es_json_kv_int(j, "width", info->width);
+    es_json_kv_int(j, "height", info->height);
+    es_json_kv_int(j, "frames", (long long)info->n_frames);
+    es_json_key(j, "has_audio");
+    es_json_bool(j, info->has_audio);
+
+    es_json_key(j, "cuts");
+    es_json_begin_object(j);
+    es_json_kv_number(j, "threshold", p->cut_threshold);
+    es_json_kv_number(j, "min_gap", p->min_cut_gap);
+    es_json_kv_string(j, "source", p->user_cuts_given ? "user" : "detected");
+    es_json_key(j, "peaks");
+    es_json_begin_array(j);
+    for (size_t i = 0; i < p->n_peaks; i++) {
+        es_json_begin_object(j);
+        es_json_kv_number(j, "time", p->peaks[i]);
+        es_json_kv_number(j, "score", p->peak_scores[i]);
+        es_json_end_object(j);
+    }
+    es_json_end_array(j);
+    es_json_key(j, "boundaries");
+    json_times(j, p->bounds, p->n_bounds);
+    es_json_end_object(j);
+
+    es_json_key(j, "emotion");
+    es_json_begin_object(j);
+    es_json_kv_string(j, "mode", p->fixed_mood ? "fixed" : p->emotion_per_video ? "video" : "scene");
+    es_json_key(j, "scenes");
+    es_json_begin_array(j);
+    for (size_t s = 0; s < p->n_scenes; s++) {
+        const es_scene_affect *sc = &p->scenes[s];
+        es_json_begin_object(j);
+        es_json_kv_number(j, "start", sc->start);
+        es_json_kv_number(j, "end", sc->end);
+        es_json_kv_number(j, "valence", sc->valence);
+        es_json_kv_number(j, "arousal", sc->arousal);
+        es_json_kv_number(j, "confidence", sc->confidence);
+        es_json_key(j, "features");
+        es_json_begin_object(j);
+        es_json_kv_number(j, "brightness", sc->brightness);
+        es_json_kv_number(j, "saturation", sc->saturation);
+        es_json_kv_number(j, "colourfulness", sc->colourfulness);
+        es_json_kv_number(j, "warmth", sc->warmth);
+        es_json_kv_number(j, "motion", sc->motion);
+        es_json_kv_number(j, "cut_rate", sc->cut_rate);
+        es_json_kv_number(j, "loudness_lufs", sc->loudness_lufs);
+        es_json_kv_number(j, "onset_rate", sc->onset_rate);
+        es_json_end_object(j);
+        es_json_end_object(j);
+    }
+    es_json_end_array(j);
+    es_json_key(j, "used");
+    es_json_begin_array(j);
+    for (size_t m = 0; m < p->n_moods; m++) {
+        es_json_begin_object(j);
+        es_json_kv_number(j, "start", p->moods[m].start);
+        es_json_kv_number(j, "valence", p->moods[m].valence);
+        es_json_kv_number(j, "arousal", p->moods[m].arousal);
+        es_json_end_object(j);
+    }
+    es_json_end_array(j);
+    es_json_end_object(j);
+
+    es_json_key(j, "music");
+    es_json_begin_object(j);
+    es_json_kv_string(j, "composer", p->composer_used ? p->composer_used : "");
+    es_json_kv_int(j, "seed", (long long)p->seed);
+    es_json_kv_int(j, "notes", (long long)p->score.n_notes);
+    es_json_key(j, "tempo");
+    es_json_begin_array(j);
+    for (size_t i = 0; i < p->score.n_tempos; i++) {
+        es_json_begin_object(j);
+        es_json_kv_number(j, "time", p->score.tempos[i].time);
+        es_json_kv_number(j, "bpm", p->score.tempos[i].bpm);
+        es_json_end_object(j);
+    }
+    es_json_end_array(j);
+    es_json_key(j, "chords");
+    es_json_begin_array(j);
+    for (size_t i = 0; i < p->score.n_chords; i++) {
+        es_json_begin_object(j);
+        es_json_kv_number(j, "time", p->score.chords[i].time);
+        es_json_kv_string(j, "name", p->score.chords[i].name);
+        es_json_end_object(j);
+    }
+    es_json_end_array(j);
+    es_json_kv_string(j, "soundfont", p->soundfont_used ? p->soundfont_used : "");
+    es_json_kv_number(j, "loudness_before_lufs", p->measured_lufs);
+    es_json_end_object(j);
+
+    es_json_key(j, "timings");
+    es_json_begin_object(j);
+    double total = 0;
+    for (int i = 0; i < p->n_times; i++) {
+        es_json_kv_number(j, p->times[i].name, p->times[i].seconds);
+        total += p->times[i].seconds;
+    }
+    es_json_kv_number(j, "total", total);
+    es_json_end_object(j);
+    es_json_end_object(j);
+}
+
+int es_pipeline_write_json(const es_pipeline *p, const char *path, const char *video, const char *midi,
+                           const char *wav)
+{
+    es_outfile o;
+    if (es_outfile_open(&o, path)) return -1;
+    FILE *f = fdopen(o.fd, "w");
+    if (!f) {
+        es_outfile_abort(&o);
+        return es_fail("%s: cannot write", path);
+    }
+    o.fd = -1; /* the FILE owns it now */
+    es_json j;
+    es_json_init(&j, f, 1);
+    json_report(p, &j, video, midi, wav);
+    int failed = ferror(f);
+    if (fclose(f) != 0) failed = 1;
+    if (failed) {
+        es_outfile_abort(&o);
+        return es_fail("%s: write failed", path);
+    }
+    return es_outfile_commit(&o);
+}
+
+void es_pipeline_free(es_pipeline *p)
+{
+    es_media_analysis_free(&p->analysis);
+    free(p->peaks);
+    free(p->peak_scores);
+    free(p->bounds);
+    free(p->scenes);
+    free(p->moods);
+    es_score_free(&p->score);
+    free(p->pcm);
+    memset(p, 0, sizeof *p);
+}

@@ -1,0 +1,80 @@
+/* The scoring pipeline as steps the CLI (and library users) call in order: analyse a video
+ * (decode, cuts, per-scene emotion), compose, render. Each step records its wall time. The
+ * struct owns everything it produces; es_pipeline_free releases it all. */
+#ifndef ES_PIPELINE_H
+#define ES_PIPELINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "emotion/affect.h"
+#include "media/decode.h"
+#include "music/compose.h"
+#include "music/score.h"
+
+typedef enum { ES_COMPOSER_AUTO = 0, ES_COMPOSER_RULES, ES_COMPOSER_EMSYNC } es_composer_choice;
+
+typedef struct {
+    char name[16];
+    double seconds;
+} es_stage_time;
+
+typedef struct {
+    /* settings, filled by the caller */
+    const char *input;
+    double cut_threshold, min_cut_gap;
+    const double *user_cuts;      /* boundaries given by the user (ascending), if user_cuts_given */
+    size_t n_user_cuts;
+    int user_cuts_given;
+    int emotion_per_video;        /* one mood for the whole video, as EMSYNC */
+    int fixed_mood;               /* use fixed_valence/fixed_arousal instead of estimating */
+    double fixed_valence, fixed_arousal;
+    uint64_t seed;
+    es_composer_choice composer;
+    const char *model;            /* EMSYNC checkpoint path, or NULL to look one up */
+    int exact, candidates;        /* EMSYNC generator window mode and candidate count */
+    const char *soundfont;        /* NULL: es_default_soundfont() */
+
+    /* results */
+    es_media_analysis analysis;
+    double *peaks; float *peak_scores; size_t n_peaks;  /* frames with scene score > threshold */
+    double *bounds; size_t n_bounds;                    /* boundaries used, in (0, duration) */
+    es_scene_affect *scenes; size_t n_scenes;           /* n_bounds + 1 scenes */
+    es_mood_segment *moods; size_t n_moods;             /* what the composer was given */
+    es_score score;
+    const char *composer_used;    /* "rules" or "emsync" */
+    float *pcm; size_t n_pcm_frames;                    /* 48 kHz stereo, finished */
+    double measured_lufs;         /* loudness before normalisation */
+    const char *soundfont_used;
+    es_stage_time times[12]; int n_times;
+} es_pipeline;
+
+/* Zeroes p and sets the defaults (threshold 0.27, gap 4 s, seed 1, composer auto). */
+void es_pipeline_init(es_pipeline *p);
+
+/* Decodes p->input once, finds the boundaries and estimates the mood per scene (or takes the
+ * fixed one). Returns 0 or -1 with one error line. Shows progress. */
+int es_pipeline_analyze(es_pipeline *p);
+
+/* Composes music for the analysed video into p->score. Returns 0 or -1. */
+int es_pipeline_compose(es_pipeline *p);
+
+/* Renders p->score to p->pcm at 48 kHz, normalises it to target_lufs and fades out the last
+ * fade_seconds (no fade when the video lasts fade_seconds or less). Returns 0 or -1. */
+int es_pipeline_render(es_pipeline *p, double target_lufs, double fade_seconds);
+
+/* Writes the analysis report (see README "Outputs") to path through a temporary file.
+ * The output paths are recorded in it (any may be NULL). Returns 0 or -1. */
+int es_pipeline_write_json(const es_pipeline *p, const char *path, const char *video, const char *midi,
+                           const char *wav);
+
+/* Records a stage's wall time in the report. */
+void es_pipeline_time(es_pipeline *p, const char *stage, double seconds);
+
+/* A progress callback for libraries' on_progress hooks: forwards to core/progress. */
+void es_pipeline_progress(void *user, double fraction);
+
+/* Frees everything the pipeline produced. Safe on an initialised struct. */
+void es_pipeline_free(es_pipeline *p);
+
+#endif

@@ -1,0 +1,150 @@
+/* Loudness normalisation and fade-out, against values known from ITU-R BS.1770 and arithmetic.
+ * BS.1770 calibrates K-weighting so that a 0 dBFS 997 Hz sine in one front channel reads
+ * -3.01 LKFS; in both channels of a stereo pair the powers add (+3.01 dB), so a stereo sine of
+ * amplitude A reads 20*log10(A) LUFS (A = 0.1: -20.0). */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "audio/loudness.h"
+#include "check.h"
+#include "core/rng.h"
+
+#define RATE 48000
+
+static float *sine(size_t n, double freq, double amp)
+{
+    float *x = malloc(2 * n * sizeof *x);
+    for (size_t i = 0; i < n; i++) x[2 * i] = x[2 * i + 1] = (float)(amp * sin(2 * M_PI * freq * (double)i / RATE));
+    return x;
+}
+
+static double peak_of(const float *x, size_t n)
+{
+    double p = 0;
+    for (size_t i = 0; i < 2 * n; i++) p = fmax(p, fabs(x[i]));
+    return p;
+}
+
+static void test_sine(void)
+{
+    size_t n = 10 * RATE;
+    float *x = sine(n, 997, 0.1);
+    double lufs, tp;
+    CHECK(es_loudness_measure(x, n, RATE, &lufs, &tp) == 0);
+    CHECK_NEAR(lufs, -20.0, 0.05);
+    CHECK_NEAR(tp, 0.1, 0.001);
+
+    /* -20 LUFS to -16: a gain of exactly +4 dB, so amplitude 0.1 * 10^(4/20) */
+    double measured;
+    CHECK(es_loudness_normalize(x, n, RATE, -16.0, &measured) == 0);
+    CHECK_NEAR(measured, lufs, 1e-9);
+    CHECK_NEAR(peak_of(x, n), 0.1 * pow(10, 4.0 / 20), 0.0005);
+    CHECK(es_loudness_measure(x, n, RATE, &lufs, NULL) == 0);
+    CHECK_NEAR(lufs, -16.0, 0.05);
+
+    /* a louder sine comes down: amplitude 0.5 (-6 LUFS) to -23 LUFS */
+    free(x);
+    x = sine(n, 997, 0.5);
+    CHECK(es_loudness_normalize(x, n, RATE, -23.0, &measured) == 0);
+    CHECK_NEAR(measured, 20 * log10(0.5), 0.05);
+    CHECK_NEAR(peak_of(x, n), pow(10, -23.0 / 20), 0.0005);
+    free(x);
+}
+
+static void test_noise(void)
+{
+    /* seeded noise with a slow level swell, re-measured after normalisation */
+    size_t n = 8 * RATE;
+    float *x = malloc(2 * n * sizeof *x);
+    es_rng r;
+    es_rng_seed(&r, 42);
+    for (size_t i = 0; i < 2 * n; i++)
+        x[i] = (float)((es_rng_uniform(&r) - 0.5) * 0.02 * (1.0 + (double)(i / 2) / (double)n));
+    double before, after, tp;
+    CHECK(es_loudness_normalize(x, n, RATE, -16.0, &before) == 0);
+    fprintf(stderr, "noise: %.2f LUFS before\n", before);
+    CHECK(before < -30 && before > -50);
+    CHECK(es_loudness_measure(x, n, RATE, &after, &tp) == 0);
+    CHECK_NEAR(after, -16.0, 0.05);
+    CHECK(tp <= pow(10, ES_PEAK_CEILING_DB / 20) + 1e-6);
+    free(x);
+}
+
+static void test_ceiling(void)
+{
+    /* a quiet sine (-40 LUFS) with sharp clicks at 0.5: reaching -16 LUFS would need +24 dB and
+     * push the clicks to 7.9; the ceiling keeps every peak at or below -1 dBFS instead */
+    size_t n = 6 * RATE;
+    float *x = sine(n, 440, 0.01);
+    for (size_t i = RATE / 2; i < n; i += RATE) x[2 * i] = x[2 * i + 1] = 0.5f;
+    double measured, after, tp;
+    CHECK(es_loudness_normalize(x, n, RATE, -16.0, &measured) == 0);
+    double ceiling = pow(10, ES_PEAK_CEILING_DB / 20);
+    CHECK(peak_of(x, n) <= ceiling + 1e-6);
+    CHECK(es_loudness_measure(x, n, RATE, &after, &tp) == 0);
+    CHECK(tp <= ceiling + 1e-6);
+    CHECK(after < -20.0); /* quieter than the target, by design */
+    /* one gain for the whole signal: the sine part scaled like the click part */
+    CHECK_NEAR(x[2 * (RATE / 2)] / 0.5, peak_of(x + 2 * (RATE / 2 + 100), 200) / 0.01, 0.02);
+    free(x);
+}
+
+static void test_silence(void)
+{
+    size_t n = 3 * RATE;
+    float *x = calloc(2 * n, sizeof *x);
+    double measured = 0;
+    CHECK(es_loudness_normalize(x, n, RATE, -16.0, &measured) == 0);
+    CHECK(isinf(measured) && measured < 0);
+    CHECK(peak_of(x, n) == 0.0);
+    /* below the -70 LUFS absolute gate counts as silence: untouched */
+    for (size_t i = 0; i < 2 * n; i++) x[i] = (i & 2) ? 1e-5f : -1e-5f;
+    CHECK(es_loudness_normalize(x, n, RATE, -16.0, &measured) == 0);
+    CHECK(isinf(measured));
+    CHECK(x[0] == -1e-5f && x[2] == 1e-5f);
+    CHECK(es_loudness_normalize(x, 0, RATE, -16.0, &measured) == 0);
+    CHECK(es_loudness_normalize(x, n, RATE, 3.0, &measured) == -1);
+    CHECK(es_loudness_normalize(x, n, RATE, NAN, &measured) == -1);
+    CHECK(es_loudness_normalize(x, n, 0, -16.0, &measured) == -1);
+    free(x);
+}
+
+static void test_fade(void)
+{
+    size_t n = 5 * RATE, len = 3 * RATE, start = n - len;
+    float *x = malloc(2 * n * sizeof *x);
+    for (size_t i = 0; i < 2 * n; i++) x[i] = (i & 1) ? -0.5f : 0.5f;
+    es_fade_out(x, n, RATE, 3.0);
+    int before_ok = 1, ramp_ok = 1;
+    for (size_t i = 0; i < start; i++) before_ok &= x[2 * i] == 0.5f && x[2 * i + 1] == -0.5f;
+    for (size_t k = 0; k < len; k++) {
+        double want = 0.5 * (double)(len - 1 - k) / (double)(len - 1);
+        ramp_ok &= fabs(x[2 * (start + k)] - want) < 1e-6 && fabs(x[2 * (start + k) + 1] + want) < 1e-6;
+    }
+    CHECK(before_ok);
+    CHECK(ramp_ok);
+    CHECK(x[2 * start] == 0.5f);              /* the ramp starts at full level */
+    CHECK(x[2 * (n - 1)] == 0.0f && x[2 * (n - 1) + 1] == 0.0f);
+    CHECK_NEAR(x[2 * (start + len / 2)], 0.25, 1e-4); /* half way: half level */
+
+    /* shorter than the fade: the whole signal ramps */
+    for (size_t i = 0; i < 2 * n; i++) x[i] = 1.0f;
+    es_fade_out(x, RATE, RATE, 3.0);
+    CHECK(x[0] == 1.0f && x[2 * (RATE - 1)] == 0.0f);
+    CHECK_NEAR(x[2 * (RATE / 2)], 0.5, 1e-4);
+    CHECK(x[2 * RATE] == 1.0f); /* frames past n_frames untouched */
+    es_fade_out(x, 0, RATE, 3.0);
+    free(x);
+}
+
+int main(void)
+{
+    test_sine();
+    test_noise();
+    test_ceiling();
+    test_silence();
+    test_fade();
+    return check_report("test_audio_loudness");
+}

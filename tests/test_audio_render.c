@@ -1,0 +1,230 @@
+/* FluidSynth offline rendering: timing against the sample grid, length, drum kit on MIDI channel
+ * 10, determinism, and bad soundfonts. Needs a General MIDI soundfont (es_default_soundfont). */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "audio/render.h"
+#include "check.h"
+#include "core/error.h"
+
+#define RATE 48000
+/* FluidSynth starts voices on its 64-frame block grid: the first block boundary after the event. */
+#define BLOCK 64
+
+static const char *sf;
+
+/* Renders one note and returns the buffer (NULL on failure). */
+static float *render_note(es_instrument inst, int pitch, double start, double len, double duration, size_t *n)
+{
+    es_score s = {0};
+    s.duration = duration;
+    float *pcm = NULL;
+    if (es_score_add_note(&s, inst, pitch, 100, start, start + len) == 0 &&
+        es_render_score(&s, sf, RATE, &pcm, n) != 0) {
+        fprintf(stderr, "render: %s\n", es_error());
+        pcm = NULL;
+    }
+    es_score_free(&s);
+    return pcm;
+}
+
+/* First frame with a sample above thr, or -1. */
+static long first_above(const float *pcm, size_t n, float thr)
+{
+    for (size_t i = 0; i < 2 * n; i++)
+        if (fabsf(pcm[i]) > thr) return (long)(i / 2);
+    return -1;
+}
+
+/* Zero crossings per second of the left channel over [from, from + len). */
+static double zero_crossing_rate(const float *pcm, size_t from, size_t len)
+{
+    size_t z = 0;
+    for (size_t i = from + 1; i < from + len; i++) z += (pcm[2 * i] > 0) != (pcm[2 * i - 2] > 0);
+    return (double)z * RATE / (double)len;
+}
+
+static void test_timing(void)
+{
+    /* Three start frames: block aligned, aligned plus 7 blocks, and one off the grid. */
+    const long starts[3] = {BLOCK * 200, BLOCK * 207, BLOCK * 207 + 37};
+    long onset[3];
+    for (int k = 0; k < 3; k++) {
+        size_t n = 0;
+        float *p = render_note(ES_PIANO, 60, starts[k] / (double)RATE, 0.3, 1.0, &n);
+        CHECK(p != NULL);
+        if (!p) return;
+        CHECK(n == RATE);
+        onset[k] = first_above(p, n, 1e-6f);
+        /* silence before the note (below -120 dBFS) */
+        float before = 0;
+        for (long i = 0; i < 2 * starts[k]; i++) before = fmaxf(before, fabsf(p[i]));
+        CHECK(before < 1e-6f); /* FluidSynth's reverb keeps a tiny DC offset against denormals */
+        if (before >= 1e-6f) fprintf(stderr, "before the note: %g\n", before);
+        free(p);
+    }
+    long latency = onset[0] - starts[0]; /* the piano sample's own attack, a few frames */
+    fprintf(stderr, "onsets %ld %ld %ld (attack %ld frames)\n", onset[0], onset[1], onset[2], latency);
+    CHECK(latency >= 0 && latency < 48); /* within 1 ms when on the grid */
+    /* moving the note by 7 blocks moves the sound by exactly 7 blocks */
+    CHECK(onset[1] - onset[0] == 7 * BLOCK);
+    /* off the grid it starts at the next block boundary: at most 63 frames (1.3 ms) late */
+    long grid = (starts[2] + BLOCK - 1) / BLOCK * BLOCK;
+    CHECK(onset[2] == grid + latency);
+    CHECK(onset[2] - starts[2] < BLOCK + latency);
+}
+
+static void test_length_and_determinism(void)
+{
+    es_score s = {0};
+    s.duration = 1.2345;
+    CHECK(es_score_add_note(&s, ES_STRINGS, 64, 90, 0.1, 5.0) == 0); /* ends after the score */
+    CHECK(es_score_add_note(&s, ES_BASS, 40, 90, 0.0, 0.5) == 0);
+    CHECK(es_score_add_note(&s, ES_GUITAR, 67, 90, 2.0, 3.0) == 0);  /* starts after the end */
+    float *a = NULL, *b = NULL;
+    size_t na = 0, nb = 0;
+    CHECK(es_render_score(&s, sf, RATE, &a, &na) == 0);
+    CHECK(es_render_score(&s, sf, RATE, &b, &nb) == 0);
+    CHECK(na == (size_t)llround(1.2345 * RATE));
+    CHECK(na == nb);
+    CHECK(a && b && memcmp(a, b, na * 2 * sizeof *a) == 0);
+    /* still sounding at the end: the string note is not released */
+    double tail = 0;
+    for (size_t i = 2 * (na - 4800); a && i < 2 * na; i++) tail = fmax(tail, fabs(a[i]));
+    CHECK(tail > 1e-3);
+    free(a);
+    free(b);
+
+    /* another rate: frame count follows it */
+    CHECK(es_render_score(&s, sf, 44100, &a, &na) == 0);
+    CHECK(na == (size_t)llround(1.2345 * 44100));
+    free(a);
+    es_score_free(&s);
+}
+
+static void test_drums(void)
+{
+    /* Key 42 is a closed hi-hat on the GM drum kit (bank 128 on MIDI channel 10): noise, many zero
+     * crossings. On the piano the same key is F#2, 92.5 Hz: few. */
+    CHECK(es_instrument_channel(ES_DRUMS) == 9);
+    size_t n = 0;
+    float *d = render_note(ES_DRUMS, 42, 0.1, 0.3, 0.5, &n);
+    float *p = render_note(ES_PIANO, 42, 0.1, 0.3, 0.5, &n);
+    CHECK(d && p);
+    if (d && p) {
+        long on = first_above(d, n, 1e-4f);
+        CHECK(on >= 4800 && on < 4800 + 480);
+        double zd = zero_crossing_rate(d, 4800, 4800), zp = zero_crossing_rate(p, 4800, 4800);
+        fprintf(stderr, "zero crossings/s: drums %.0f, piano %.0f\n", zd, zp);
+        CHECK(zd > 8000);
+        CHECK(zp < 3000);
+    }
+    free(d);
+    free(p);
+    /* a kick drum: sound, with its energy low */
+    d = render_note(ES_DRUMS, 36, 0.0, 0.2, 0.5, &n);
+    CHECK(d != NULL);
+    if (d) {
+        double e = 0;
+        for (size_t i = 0; i < 2 * n; i++) e += d[i] * (double)d[i];
+        CHECK(e > 1.0);
+        CHECK(zero_crossing_rate(d, 0, 4800) < 2000);
+    }
+    free(d);
+}
+
+static void test_bad_soundfonts(void)
+{
+    es_score s = {0};
+    s.duration = 1.0;
+    float *pcm = (float *)&s; /* must be reset to NULL on failure */
+    size_t n = 7;
+    char dir[] = "/tmp/es-render-XXXXXX";
+    CHECK(mkdtemp(dir) != NULL);
+    char path[256];
+
+    snprintf(path, sizeof path, "%s/missing.sf2", dir);
+    CHECK(es_render_score(&s, path, RATE, &pcm, &n) == -1);
+    CHECK(strstr(es_error(), path) != NULL);
+    CHECK(pcm == NULL && n == 0);
+
+    snprintf(path, sizeof path, "%s/text.sf2", dir);
+    FILE *f = fopen(path, "w");
+    fputs("this is not a soundfont\n", f);
+    fclose(f);
+    CHECK(es_render_score(&s, path, RATE, &pcm, &n) == -1);
+    CHECK(strstr(es_error(), path) && strstr(es_error(), "not a SoundFont"));
+    unlink(path);
+
+    /* the first 64 KiB of the real soundfont: a truncated copy */
+    snprintf(path, sizeof path, "%s/cut.sf2", dir);
+    FILE *in = fopen(sf, "rb"), *out = fopen(path, "wb");
+    CHECK(in && out);
+    if (in && out) {
+        static char buf[65536];
+        size_t got = fread(buf, 1, sizeof buf, in);
+        fwrite(buf, 1, got, out);
+    }
+    if (in) fclose(in);
+    if (out) fclose(out);
+    CHECK(es_render_score(&s, path, RATE, &pcm, &n) == -1);
+    CHECK(strstr(es_error(), path) && strstr(es_error(), "truncated"));
+    unlink(path);
+
+    /* a RIFF header that claims a soundfont, then garbage */
+    snprintf(path, sizeof path, "%s/junk.sf2", dir);
+    f = fopen(path, "wb");
+    fwrite("RIFF\x10\0\0\0sfbkLIST\x04\0\0\0xxxx", 1, 24, f);
+    fclose(f);
+    CHECK(es_render_score(&s, path, RATE, &pcm, &n) == -1);
+    CHECK(strstr(es_error(), path) && strstr(es_error(), "damaged"));
+    unlink(path);
+
+    /* all three lists present but empty: FluidSynth's own loader refuses it */
+    snprintf(path, sizeof path, "%s/empty.sf2", dir);
+    f = fopen(path, "wb");
+    fwrite("RIFF\x28\0\0\0sfbk" "LIST\x04\0\0\0INFO" "LIST\x04\0\0\0sdta" "LIST\x04\0\0\0pdta", 1, 48, f);
+    fclose(f);
+    CHECK(es_render_score(&s, path, RATE, &pcm, &n) == -1);
+    CHECK(strstr(es_error(), path) && strstr(es_error(), "cannot load"));
+    fprintf(stderr, "empty soundfont: %s\n", es_error());
+    unlink(path);
+    rmdir(dir);
+
+    CHECK(es_render_score(&s, NULL, RATE, &pcm, &n) == -1);
+    s.duration = 0;
+    CHECK(es_render_score(&s, sf, RATE, &pcm, &n) == -1);
+    s.duration = NAN;
+    CHECK(es_render_score(&s, sf, RATE, &pcm, &n) == -1);
+    s.duration = 1;
+    CHECK(es_render_score(&s, sf, 1000, &pcm, &n) == -1);
+}
+
+static void test_default_soundfont(void)
+{
+    const char *old = getenv("EMSYNC_SOUNDFONT");
+    char *saved = old ? strdup(old) : NULL;
+    setenv("EMSYNC_SOUNDFONT", "/some/where/custom.sf2", 1);
+    CHECK(strcmp(es_default_soundfont(), "/some/where/custom.sf2") == 0);
+    if (saved) setenv("EMSYNC_SOUNDFONT", saved, 1);
+    else unsetenv("EMSYNC_SOUNDFONT");
+    free(saved);
+}
+
+int main(void)
+{
+    sf = es_default_soundfont();
+    if (!sf || access(sf, R_OK) != 0) {
+        fprintf(stderr, "no General MIDI soundfont installed (install fluid-soundfont-gm or set EMSYNC_SOUNDFONT)\n");
+        return 1;
+    }
+    test_timing();
+    test_length_and_determinism();
+    test_drums();
+    test_bad_soundfonts();
+    test_default_soundfont();
+    return check_report("test_audio_render");
+}

@@ -1,0 +1,277 @@
+/* EMSYNC vocabulary, decoding, sampling and generation: the vocabulary against vocab.tsv, the
+ * sampler on hand-computed distributions, the boundary clock on a scripted stream, and whole
+ * generations against a second route (naive forward recomputed every step + the sampler). */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "core/error.h"
+#include "core/rng.h"
+#include "music/emsync_generate.h"
+#include "music/emsync_vocab.h"
+
+#define DIR "tests/data/emsync/"
+
+static void test_vocab(void)
+{
+    FILE *f = fopen(DIR "vocab.tsv", "r");
+    CHECK(f != NULL);
+    if (!f) return;
+    char line[128], name[64];
+    int id, value, rows = 0, bad = 0;
+    CHECK(fgets(line, sizeof line, f) != NULL); /* header */
+    while (fgets(line, sizeof line, f)) {
+        if (sscanf(line, "%d\t%63s\t%d", &id, name, &value) != 3) { bad++; continue; }
+        es_event ev;
+        if (es_token_event(id, &ev) || strcmp(es_token_name(id), name)) bad++;
+        if ((ev.kind == ES_EV_ON || ev.kind == ES_EV_OFF) && ev.value != value) bad++;
+        if (ev.kind == ES_EV_TIMESHIFT && (ev.value != value || fabs(es_token_shift(id) - value * 0.008) > 1e-12)) bad++;
+        if (ev.kind == ES_EV_ON && es_token_on((es_instrument)ev.instrument, value) != id) bad++;
+        if (ev.kind == ES_EV_OFF && es_token_off((es_instrument)ev.instrument, value) != id) bad++;
+        rows++;
+    }
+    fclose(f);
+    CHECK(rows == 1011);
+    CHECK(bad == 0);
+    es_event ev;
+    CHECK(es_token_event(1011, &ev) == -1 && es_token_event(-1, &ev) == -1);
+    CHECK(es_token_timeshift(125) == 128 && es_token_timeshift(0) == -1 && es_token_on(ES_PIANO, 20) == -1);
+}
+
+static void test_decode(void)
+{
+    int T = es_token_timeshift(125), t4 = es_token_timeshift(4);
+    int toks[] = {ES_TOK_BAR, es_token_off(ES_BASS, 40) /* OFF without ON: ignored */,
+                  es_token_on(ES_BASS, 40), ES_TOK_CHORD, es_token_on(ES_PIANO, 60), es_token_on(ES_BASS, 28), T,
+                  es_token_on(ES_GUITAR, 64), es_token_off(ES_PIANO, 60), es_token_off(ES_BASS, 40), t4,
+                  es_token_on(ES_DRUMS, 36), es_token_off(ES_GUITAR, 64), T, es_token_off(ES_DRUMS, 36)};
+    es_score s = {0};
+    CHECK(es_tokens_to_score(toks, sizeof toks / sizeof toks[0], &s) == 0);
+    es_score_sort(&s);
+    /* bass 40 0-1 v80; bass 28 0-2.032 (closed at the end) v80; piano 60 0-1 v120 (after chord);
+     * guitar 64 1-1.032 v80 (chord flag cleared by the timeshift); drums 36 1.032-2.032 v80 */
+    CHECK(s.n_notes == 5);
+    if (s.n_notes == 5) {
+        CHECK(s.notes[0].instrument == ES_BASS && s.notes[0].pitch == 28 && fabs(s.notes[0].end - 2.032) < 1e-9 && s.notes[0].velocity == 80);
+        CHECK(s.notes[1].instrument == ES_BASS && s.notes[1].pitch == 40 && fabs(s.notes[1].end - 1.0) < 1e-9);
+        CHECK(s.notes[2].instrument == ES_PIANO && s.notes[2].velocity == 120 && s.notes[2].start == 0);
+        CHECK(s.notes[3].instrument == ES_GUITAR && s.notes[3].velocity == 80 && fabs(s.notes[3].start - 1.0) < 1e-9 &&
+              fabs(s.notes[3].end - 1.032) < 1e-9);
+        CHECK(s.notes[4].instrument == ES_DRUMS && s.notes[4].pitch == 36 && fabs(s.notes[4].start - 1.032) < 1e-9);
+    }
+    CHECK(s.n_chords == 1 && s.chords[0].time == 0);
+    es_score_free(&s);
+    int badtok = 2000;
+    CHECK(es_tokens_to_score(&badtok, 1, &s) == -1);
+    es_score_free(&s);
+}
+
+static void fill(float *l, float v)
+{
+    for (int i = 0; i < 1011; i++) l[i] = v;
+}
+
+static void test_sample(void)
+{
+    static es_sample_buf buf;
+    float l[1011];
+    int rep = 0, kept = 0;
+    /* p = .5 .3 .2: the nucleus stops before the crossing token, so only the top one is kept */
+    fill(l, -INFINITY);
+    l[10] = logf(0.5f); l[11] = logf(0.3f); l[12] = logf(0.2f);
+    for (int i = 0; i < 5; i++) CHECK(es_emsync_sample(l, 1.0, 0.6, &rep, 0.99, &buf, &kept) == 10);
+    CHECK(kept == 1 && rep == 5);
+    /* the top token is kept even when it alone is above top_p */
+    l[10] = logf(0.9f); l[11] = logf(0.1f); l[12] = -INFINITY;
+    rep = 0;
+    CHECK(es_emsync_sample(l, 1.0, 0.6, &rep, 0.999, &buf, &kept) == 10 && kept == 1);
+    /* .3 .25 .25 .2: keeps two (cum .55), renormalised to .545/.455 */
+    l[10] = logf(0.3f); l[11] = logf(0.25f); l[12] = logf(0.25f); l[13] = logf(0.2f);
+    rep = 6;
+    CHECK(es_emsync_sample(l, 1.0, 0.6, &rep, 0.50, &buf, &kept) == 10 && kept == 2 && rep == 7);
+    rep = 0;
+    /* a tiny temperature change must not matter here: p(10) = .3/.55 */
+    CHECK(es_emsync_sample(l, 1.0, 0.6, &rep, 0.56, &buf, &kept) == 11);
+    /* three kept halves the counter */
+    rep = 9;
+    CHECK(es_emsync_sample(l, 1.0, 0.81, &rep, 0.1, &buf, &kept) == 10 && kept == 3 && rep == 4);
+    /* temperature with the repetition counter: r = 7 -> T' = 1.35 (1 + 0.4 ln 2); a third token
+     * sets top_p so that exactly two are kept, which are then drawn with p0 = 1/(1+e^(-1/T')) */
+    fill(l, -INFINITY);
+    l[40] = 0; l[41] = -1; l[42] = -1.5f;
+    for (int r = 0; r < 2; r++) {
+        double tp = r == 0 ? 1.35 * (1 + 0.4 * log(2.0)) : 1.35; /* r = 2: ln(3/4) < 0, no warming */
+        double q1 = exp(-1 / tp), q2 = exp(-1.5 / tp), top = (1 + q1 + q2 / 2) / (1 + q1 + q2), p0 = 1 / (1 + q1);
+        int r0 = r == 0 ? 7 : 2;
+        rep = r0;
+        CHECK(es_emsync_sample(l, 1.35, top, &rep, p0 - 1e-6, &buf, &kept) == 40 && kept == 2 && rep == r0 + 1);
+        rep = r0;
+        CHECK(es_emsync_sample(l, 1.35, top, &rep, p0 + 1e-6, &buf, &kept) == 41);
+    }
+    /* NaN counts as 0, excluded ids never come out even with huge logits */
+    fill(l, -100);
+    l[20] = NAN;
+    l[0] = l[1] = l[1009] = l[1010] = 1e9f;
+    rep = 0;
+    CHECK(es_emsync_sample(l, 1.35, 0.6, &rep, 0.5, &buf, &kept) == 20);
+}
+
+static void test_clock(void)
+{
+    double b[3] = {2.0, 5.0, 20.0};
+    es_emsync_clock c;
+    CHECK(es_emsync_clock_init(&c, b, 3) == 0);
+    CHECK_NEAR(es_emsync_clock_delta(&c), 2.0, 1e-6);           /* primer: min(8, first boundary) */
+    CHECK_NEAR(es_emsync_clock_advance(&c, es_token_timeshift(125)), 1.0, 1e-6);
+    CHECK_NEAR(es_emsync_clock_advance(&c, ES_TOK_CHORD), 1.0, 1e-6); /* |1 - 2| = 1 is not < 1 */
+    CHECK(c.hits == 0);
+    CHECK_NEAR(es_emsync_clock_advance(&c, es_token_timeshift(1)), 0.992, 1e-6);
+    CHECK_NEAR(es_emsync_clock_advance(&c, ES_TOK_CHORD), 5.0 - 1.008, 1e-5); /* boundary 2 hit */
+    CHECK(c.hits == 1 && c.hit[0] == 1);
+    CHECK_NEAR(es_emsync_clock_advance(&c, es_token_on(ES_PIANO, 60)), 3.992, 1e-5);
+    for (int i = 0; i < 5; i++) es_emsync_clock_advance(&c, es_token_timeshift(125));
+    CHECK_NEAR(es_emsync_clock_time(&c), 6.008, 1e-9);
+    CHECK_NEAR(es_emsync_clock_delta(&c), 8.0, 1e-6);           /* 20 is 13.99 s ahead: clamped */
+    CHECK_NEAR(es_emsync_clock_advance(&c, ES_TOK_CHORD), 8.0, 1e-6); /* 5 is 1.008 s behind: not hit */
+    CHECK(c.hits == 1);
+    es_emsync_clock_free(&c);
+    CHECK(es_emsync_clock_init(&c, NULL, 0) == 0);
+    CHECK_NEAR(es_emsync_clock_delta(&c), 8.0, 1e-6);
+    es_emsync_clock_free(&c);
+}
+
+/* Second route: the reference loop, recomputing the window with the naive forward each step. */
+static size_t reference_tokens(const es_nn_model *m, const es_compose_request *req, int *out, size_t cap)
+{
+    const es_nn_hparams *hp = es_nn_model_hparams(m);
+    size_t window = (size_t)hp->context - 3, n = 1;
+    int *tok = malloc((cap + 2) * sizeof *tok);
+    float *del = malloc((cap + 2) * sizeof *del), *lg = malloc((size_t)hp->context * 1011 * sizeof *lg);
+    static es_sample_buf buf;
+    es_emsync_clock c;
+    es_emsync_clock_init(&c, req->boundaries, req->n_boundaries);
+    es_rng r;
+    es_rng_seed(&r, req->seed);
+    int rep = 0;
+    out[0] = ES_TOK_BAR;
+    del[0] = es_emsync_clock_delta(&c);
+    while (n < cap) {
+        size_t w0 = n > window ? n - window : 0, L = n - w0 + 1;
+        tok[0] = ES_TOK_MORE_INSTRUMENTS;
+        memcpy(tok + 1, out + w0, (n - w0) * sizeof *tok);
+        float dl[2048];
+        dl[0] = del[w0];
+        memcpy(dl + 1, del + w0, (n - w0) * sizeof *dl);
+        const es_mood_segment *md = es_mood_at(req, es_emsync_clock_time(&c));
+        if (es_nn_forward_naive(m, tok, dl, (int)L, md->valence, md->arousal, lg)) break;
+        int s = es_emsync_sample(lg + (L + 1) * 1011, 1.35, 0.6, &rep, es_rng_uniform(&r), &buf, NULL);
+        del[n] = es_emsync_clock_advance(&c, s);
+        out[n++] = s;
+        if (es_emsync_clock_time(&c) >= req->duration) break;
+    }
+    es_emsync_clock_free(&c);
+    free(lg); free(del); free(tok);
+    return n;
+}
+
+static void test_generate(void)
+{
+    es_nn_model *m = es_nn_model_load(DIR "tiny-a.pt", ES_NN_F32, 2);
+    CHECK(m != NULL);
+    if (!m) { fprintf(stderr, "%s\n", es_error()); return; }
+    double bounds[3] = {3, 7, 12};
+    es_mood_segment moods[2] = {{0, 0.5, -0.3}, {6.0, -0.8, NAN}};
+    es_compose_request req = {.duration = 16.0, .boundaries = bounds, .n_boundaries = 3, .moods = moods, .n_moods = 2, .seed = 11};
+    es_emsync_options o;
+    es_emsync_options_default(&o);
+    o.model = m;
+    o.exact = 1;
+    es_score s = {0};
+    es_emsync_report rep;
+    CHECK(es_compose_emsync(&req, &o, &s, &rep) == 0);
+    int ref[4000];
+    size_t nref = reference_tokens(m, &req, ref, 4000);
+    /* the window of tiny-a is 45 tokens: a 16 s piece slides it many times */
+    fprintf(stderr, "exact: %zu tokens (reference %zu), %d refills, %zu boundaries hit, %zu notes\n", rep.n_tokens, nref,
+            rep.refills, rep.boundaries_hit, s.n_notes);
+    CHECK(rep.n_tokens > 100);
+    CHECK(rep.n_tokens == nref && !memcmp(rep.tokens, ref, nref * sizeof *ref));
+    CHECK(rep.refills > 50);
+    /* decoded notes lie in the piece, with the two velocities */
+    int ok = 1;
+    for (size_t i = 0; i < s.n_notes; i++)
+        ok &= s.notes[i].start >= 0 && s.notes[i].end <= 16.0 && s.notes[i].end > s.notes[i].start &&
+              (s.notes[i].velocity == 80 || s.notes[i].velocity == 120);
+    CHECK(ok);
+    CHECK(s.duration == 16.0 && s.n_tempos == 1);
+    int *exact_tokens = rep.tokens;
+    size_t n_exact = rep.n_tokens;
+    rep.tokens = NULL;
+    es_score_free(&s);
+
+    /* fast mode: identical until the first slide, reproducible, re-anchors */
+    o.exact = 0;
+    CHECK(es_compose_emsync(&req, &o, &s, &rep) == 0);
+    size_t same = 0;
+    while (same < rep.n_tokens && same < n_exact && rep.tokens[same] == exact_tokens[same]) same++;
+    fprintf(stderr, "fast: %zu tokens, %d refills, first %zu tokens equal to exact mode\n", rep.n_tokens, rep.refills, same);
+    CHECK(same >= 46);
+    CHECK(rep.refills >= 2 && rep.refills < (int)rep.n_tokens / 10);
+    es_emsync_report rep2;
+    es_score s2 = {0};
+    CHECK(es_compose_emsync(&req, &o, &s2, &rep2) == 0);
+    CHECK(rep2.n_tokens == rep.n_tokens && !memcmp(rep2.tokens, rep.tokens, rep.n_tokens * sizeof *rep.tokens));
+    CHECK(s2.n_notes == s.n_notes);
+    es_emsync_report_free(&rep2);
+    es_score_free(&s2);
+    es_emsync_report_free(&rep);
+    es_score_free(&s);
+
+    /* K candidates: candidate 0 is the single-candidate run; the winner has the most hits */
+    o.candidates = 3;
+    CHECK(es_compose_emsync(&req, &o, &s, &rep) == 0);
+    CHECK(rep.chosen >= 0 && rep.chosen < 3);
+    fprintf(stderr, "K=3: chose %d with %zu hits\n", rep.chosen, rep.boundaries_hit);
+    es_emsync_report_free(&rep);
+    es_score_free(&s);
+
+    /* bad requests */
+    o.candidates = 0;
+    CHECK(es_compose_emsync(&req, &o, &s, &rep) == -1 && es_error()[0]);
+    o.candidates = 1;
+    req.duration = -1;
+    CHECK(es_compose_emsync(&req, &o, &s, &rep) == -1);
+    req.duration = 1000;
+    o.max_tokens = 20;
+    CHECK(es_compose_emsync(&req, &o, &s, &rep) == 0 && rep.capped && rep.n_tokens == 21);
+    es_emsync_report_free(&rep);
+    es_score_free(&s);
+    free(exact_tokens);
+    es_nn_model_free(m);
+}
+
+static void test_find_model(void)
+{
+    CHECK(!strcmp(es_find_model("x.pt"), "x.pt"));
+    setenv("EMSYNC_MODEL", "env.pt", 1);
+    CHECK(!strcmp(es_find_model(NULL), "env.pt"));
+    unsetenv("EMSYNC_MODEL");
+    setenv("XDG_DATA_HOME", "/nonexistent-dir", 1);
+    CHECK(es_find_model(NULL) == NULL);
+    setenv("XDG_DATA_HOME", "tests/data", 1);
+    /* tests/data/emsync/emsync.pt does not exist either */
+    CHECK(es_find_model("") == NULL);
+}
+
+int main(void)
+{
+    test_vocab();
+    test_decode();
+    test_sample();
+    test_clock();
+    test_generate();
+    test_find_model();
+    return check_report("test_emsync_generate");
+}

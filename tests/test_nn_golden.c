@@ -1,0 +1,137 @@
+/* The generator network against logits exported from the reference PyTorch model (random
+ * weights, tests/data/emsync): naive and fast forward passes, float32 and float16 checkpoints,
+ * torch 1.x and 2.x files, 16-bit kernels, and token-by-token KV-cached decoding. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "core/error.h"
+#include "nn/case.h"
+#include "nn/transformer.h"
+
+#define DIR "tests/data/emsync/"
+
+static float *read_f32(const char *path, size_t n)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    float *v = malloc(n * sizeof *v);
+    size_t got = v ? fread(v, sizeof *v, n, f) : 0;
+    int extra = fgetc(f) != EOF;
+    fclose(f);
+    if (got != n || extra) { free(v); return NULL; }
+    return v;
+}
+
+static double max_diff(const float *a, const float *b, size_t n)
+{
+    double m = 0;
+    for (size_t i = 0; i < n; i++) {
+        double d = fabs((double)a[i] - b[i]);
+        if (!(d <= m)) m = d; /* NaN propagates as a failure */
+    }
+    return m;
+}
+
+static const char *cases[] = {"short", "nan-arousal", "full", "nan-both"};
+
+/* Checks one checkpoint (weights in file `file`, golden logits of model `model`). */
+static void check_model(const char *file, const char *model, es_nn_format fmt, double tol, int run_naive)
+{
+    char path[256];
+    snprintf(path, sizeof path, DIR "%s", file);
+    es_nn_model *m = es_nn_model_load(path, fmt, 2);
+    CHECK(m != NULL);
+    if (!m) { fprintf(stderr, "%s\n", es_error()); return; }
+    const es_nn_hparams *hp = es_nn_model_hparams(m);
+    int V = hp->vocab;
+    es_nn_state *st = es_nn_state_new(m, 2);
+    CHECK(st != NULL);
+    for (size_t ci = 0; st && ci < sizeof cases / sizeof cases[0]; ci++) {
+        es_nn_case c;
+        snprintf(path, sizeof path, DIR "tiny-%s.%s.in.txt", model, cases[ci]);
+        CHECK(es_nn_case_load(path, &c) == 0);
+        int L = c.n + 2;
+        snprintf(path, sizeof path, DIR "tiny-%s.%s.logits.f32", model, cases[ci]);
+        float *gold = read_f32(path, (size_t)L * V);
+        CHECK(gold != NULL);
+        float *fast = calloc((size_t)L * V, sizeof *fast), *step = calloc((size_t)L * V, sizeof *step);
+        if (!gold || !fast || !step) { free(gold); free(fast); free(step); es_nn_case_free(&c); continue; }
+
+        /* fast path, whole sequence at once */
+        CHECK(es_nn_begin(st, 0, c.valence, c.arousal, c.deltas[0], fast) == 0);
+        CHECK(es_nn_feed(st, 0, c.tokens, c.deltas, c.n, NULL, fast + 2 * V) == 0);
+        double d_fast = max_diff(fast, gold, (size_t)L * V);
+        CHECK(d_fast <= tol);
+
+        /* KV cache: one token at a time (sequence 1), alternating feed and step */
+        float *last = malloc((size_t)V * sizeof *last);
+        CHECK(es_nn_begin(st, 1, c.valence, c.arousal, c.deltas[0], step) == 0);
+        for (int i = 0; last && i < c.n; i++) {
+            int seq = 1;
+            if (i % 2) CHECK(es_nn_step(st, &seq, &c.tokens[i], &c.deltas[i], 1, last) == 0);
+            else CHECK(es_nn_feed(st, 1, &c.tokens[i], &c.deltas[i], 1, last, NULL) == 0);
+            memcpy(step + (size_t)(i + 2) * V, last, (size_t)V * sizeof *last);
+        }
+        CHECK(es_nn_state_len(st, 1) == L);
+        double d_step = max_diff(step, fast, (size_t)L * V);
+        CHECK(d_step <= 1e-4);
+        free(last);
+
+        double d_naive = -1, d_twin = -1;
+        if (run_naive) {
+            float *naive = calloc((size_t)L * V, sizeof *naive);
+            CHECK(naive && es_nn_forward_naive(m, c.tokens, c.deltas, c.n, c.valence, c.arousal, naive) == 0);
+            if (naive) {
+                d_naive = max_diff(naive, gold, (size_t)L * V);
+                d_twin = max_diff(naive, fast, (size_t)L * V);
+                CHECK(d_naive <= tol);
+                CHECK(d_twin <= 1e-4);
+            }
+            free(naive);
+        }
+        fprintf(stderr, "%-16s %-4s %-12s rows %3d  max|fast-gold| %.3g  max|naive-gold| %.3g  max|fast-naive| %.3g  max|kv-fast| %.3g\n",
+                file, fmt == ES_NN_F16 ? "f16" : "f32", cases[ci], L, d_fast, d_naive, d_twin, d_step);
+        free(step); free(fast); free(gold);
+        es_nn_case_free(&c);
+    }
+    es_nn_state_free(st);
+    es_nn_model_free(m);
+}
+
+int main(void)
+{
+    check_model("tiny-a.pt", "a", ES_NN_F32, 1e-4, 1);
+    check_model("tiny-t2.pt", "t2", ES_NN_F32, 1e-4, 1);
+    check_model("tiny-a-fp16.pt", "a", ES_NN_F32, 2e-2, 1);
+    /* 16-bit kernels on float32 weights: the rounding of the weights bounds the error */
+    check_model("tiny-a.pt", "a", ES_NN_F16, 2e-3, 1);
+    check_model("tiny-t2.pt", "t2", ES_NN_F16, 2e-3, 0);
+
+    /* hyperparameters read off the shapes (MANIFEST.tsv) */
+    es_nn_model *m = es_nn_model_load(DIR "tiny-t2.pt", ES_NN_F32, 1);
+    CHECK(m != NULL);
+    if (m) {
+        const es_nn_hparams *hp = es_nn_model_hparams(m);
+        CHECK(hp->n_layers == 2 && hp->d_model == 64 && hp->n_heads == 8 && hp->d_head == 8 && hp->d_ff == 96 &&
+              hp->context == 32 && hp->vocab == 1011);
+        /* a sequence cannot outgrow the context */
+        es_nn_state *st = es_nn_state_new(m, 1);
+        int toks[40];
+        float del[40];
+        for (int i = 0; i < 40; i++) { toks[i] = 2; del[i] = 1; }
+        CHECK(st && es_nn_begin(st, 0, 0, 0, 1, NULL) == 0);
+        CHECK(st && es_nn_feed(st, 0, toks, del, 31, NULL, NULL) == -1);
+        CHECK(st && es_nn_feed(st, 0, toks, del, 30, NULL, NULL) == 0);
+        float lg[1011];
+        int seq = 0;
+        CHECK(st && es_nn_step(st, &seq, toks, del, 1, lg) == -1);
+        toks[0] = 1011;
+        CHECK(st && es_nn_begin(st, 0, 0, 0, 1, NULL) == 0 && es_nn_feed(st, 0, toks, del, 1, lg, NULL) == -1);
+        es_nn_state_free(st);
+    }
+    es_nn_model_free(m);
+    return check_report("test_nn_golden");
+}

@@ -1,0 +1,187 @@
+/* The rules composer against its promises, over several seeds and moods: a chord onset (three or
+ * more pitched notes within 50 ms) and a chord change on every boundary, every boundary a
+ * downbeat of the tempo map, nothing after the duration and a tonic held up to it, instrument
+ * ranges, byte-identical MIDI for one seed, arousal -> denser and faster, valence -> mode (checked
+ * by the Krumhansl-Kessler key finder of src/eval, a second route). */
+#include <string.h>
+
+#include "check.h"
+#include "core/error.h"
+#include "eval/metrics.h"
+#include "music/midi.h"
+#include "music/rules.h"
+
+static const double cuts[] = {5, 7, 12, 17};
+
+static int compose(double v, double a, uint64_t seed, const double *b, size_t nb, double dur, es_score *s)
+{
+    es_mood_segment m = {0, v, a};
+    es_compose_request r = {dur, b, nb, &m, 1, seed};
+    int rc = es_compose_rules(&r, s);
+    if (rc) fprintf(stderr, "compose failed: %s\n", es_error());
+    return rc;
+}
+
+static int pitched_onsets_near(const es_score *s, double t, double win)
+{
+    int n = 0;
+    for (size_t i = 0; i < s->n_notes; i++)
+        if (s->notes[i].instrument != ES_DRUMS && fabs(s->notes[i].start - t) <= win) n++;
+    return n;
+}
+
+/* Quarter notes elapsed at time t according to the tempo map. */
+static double beats_at(const es_score *s, double t)
+{
+    double beats = 0;
+    for (size_t i = 0; i < s->n_tempos; i++) {
+        double a = s->tempos[i].time, b = i + 1 < s->n_tempos ? s->tempos[i + 1].time : 1e30;
+        if (t <= a) break;
+        beats += (fmin(t, b) - a) * s->tempos[i].bpm / 60;
+    }
+    return beats;
+}
+
+static const int lo[ES_INSTRUMENT_COUNT] = {28, 35, 40, 21, 28}, hi[ES_INSTRUMENT_COUNT] = {55, 81, 88, 108, 100};
+
+static void test_promises(void)
+{
+    static const double va[][2] = {{-0.9, -0.9}, {0.9, 0.9}, {0, 0}, {0.8, -0.7}, {-0.7, 0.8}, {0.3, -0.3}, {-0.4, 0.4}};
+    for (uint64_t seed = 1; seed <= 3; seed++)
+        for (size_t k = 0; k < sizeof va / sizeof va[0]; k++) {
+            es_score s = {0};
+            if (compose(va[k][0], va[k][1], seed, cuts, 4, 20.0, &s)) {
+                CHECK(0);
+                continue;
+            }
+            int onsets_ok = 1, change_ok = 1, downbeat_ok = 1, after_ok = 1, range_ok = 1;
+            for (int i = 0; i < 4; i++) {
+                onsets_ok &= pitched_onsets_near(&s, cuts[i], 0.05) >= 3;
+                double beats = beats_at(&s, cuts[i]);
+                downbeat_ok &= fabs(beats / 4 - round(beats / 4)) < 1e-6;
+                /* a chord mark at the cut, different from the chord before it */
+                int found = 0;
+                for (size_t j = 1; j < s.n_chords; j++)
+                    if (fabs(s.chords[j].time - cuts[i]) < 0.05 && strcmp(s.chords[j].name, s.chords[j - 1].name)) found = 1;
+                change_ok &= found;
+            }
+            double last_end = 0;
+            for (size_t i = 0; i < s.n_notes; i++) {
+                const es_note *n = &s.notes[i];
+                after_ok &= n->end <= 20.0 + 1e-9 && n->start < n->end;
+                range_ok &= n->pitch >= lo[n->instrument] && n->pitch <= hi[n->instrument];
+                if (n->end > last_end) last_end = n->end;
+            }
+            if (!onsets_ok || !change_ok || !downbeat_ok) fprintf(stderr, "seed %d v %.1f a %.1f\n", (int)seed, va[k][0], va[k][1]);
+            CHECK(onsets_ok);
+            CHECK(change_ok);
+            CHECK(downbeat_ok);
+            CHECK(after_ok);
+            CHECK(range_ok);
+            CHECK_NEAR(last_end, 20.0, 1e-6); /* the held ending reaches the end */
+            CHECK(s.n_tempos >= 1 && s.tempos[0].time == 0);
+            /* the metric route agrees: every boundary hit within 0.1 s */
+            es_metrics m;
+            CHECK(es_metrics_compute(&s, cuts, 4, &m) == 0);
+            CHECK(m.hit_rate_100ms == 1.0 && m.hit_rate_1s == 1.0);
+            es_score_free(&s);
+        }
+}
+
+static void test_determinism(void)
+{
+    es_score a = {0}, b = {0}, c = {0};
+    uint8_t *ba = NULL, *bb = NULL, *bc = NULL;
+    size_t la = 0, lb = 0, lc = 0;
+    CHECK(compose(0.4, 0.5, 42, cuts, 4, 20, &a) == 0 && compose(0.4, 0.5, 42, cuts, 4, 20, &b) == 0);
+    CHECK(compose(0.4, 0.5, 43, cuts, 4, 20, &c) == 0);
+    CHECK(es_midi_write_mem(&a, &ba, &la) == 0 && es_midi_write_mem(&b, &bb, &lb) == 0 && es_midi_write_mem(&c, &bc, &lc) == 0);
+    CHECK(la == lb && memcmp(ba, bb, la) == 0);
+    CHECK(la != lc || memcmp(ba, bc, la) != 0);
+    free(ba), free(bb), free(bc);
+    es_score_free(&a), es_score_free(&b), es_score_free(&c);
+
+    /* NaN valence/arousal compose exactly as 0 */
+    CHECK(compose(NAN, NAN, 5, cuts, 4, 20, &a) == 0 && compose(0, 0, 5, cuts, 4, 20, &b) == 0);
+    CHECK(es_midi_write_mem(&a, &ba, &la) == 0 && es_midi_write_mem(&b, &bb, &lb) == 0);
+    CHECK(la == lb && memcmp(ba, bb, la) == 0);
+    free(ba), free(bb);
+    es_score_free(&a), es_score_free(&b);
+}
+
+static double mean_bpm(const es_score *s)
+{
+    return beats_at(s, s->duration) * 60 / s->duration;
+}
+
+static void test_affect(void)
+{
+    for (uint64_t seed = 1; seed <= 3; seed++) {
+        es_score calm = {0}, wild = {0}, happy = {0}, sad = {0};
+        es_metrics mc, mw, mh, ms;
+        CHECK(compose(0, -0.8, seed, cuts, 4, 20, &calm) == 0 && compose(0, 0.8, seed, cuts, 4, 20, &wild) == 0);
+        CHECK(compose(0.8, 0, seed, cuts, 4, 20, &happy) == 0 && compose(-0.8, 0, seed, cuts, 4, 20, &sad) == 0);
+        CHECK(es_metrics_compute(&calm, cuts, 4, &mc) == 0 && es_metrics_compute(&wild, cuts, 4, &mw) == 0);
+        CHECK(es_metrics_compute(&happy, cuts, 4, &mh) == 0 && es_metrics_compute(&sad, cuts, 4, &ms) == 0);
+        CHECK(mw.note_density > 2 * mc.note_density);
+        CHECK(mean_bpm(&wild) > mean_bpm(&calm) + 20);
+        CHECK(mw.mean_velocity > mc.mean_velocity);
+        CHECK(mh.key_major == 1 && mh.majorness > 0);
+        CHECK(ms.key_major == 0 && ms.majorness < 0);
+        fprintf(stderr, "seed %d: density %.2f vs %.2f notes/s, tempo %.0f vs %.0f bpm, major-ness %+.2f vs %+.2f\n", (int)seed,
+                mw.note_density, mc.note_density, mean_bpm(&wild), mean_bpm(&calm), mh.majorness, ms.majorness);
+        es_score_free(&calm), es_score_free(&wild), es_score_free(&happy), es_score_free(&sad);
+    }
+
+    /* a mood change at a cut moves everything: calm and sad, then excited and happy */
+    es_mood_segment m[2] = {{0, -0.8, -0.8}, {10, 0.8, 0.8}};
+    double b[1] = {10};
+    es_compose_request r = {20, b, 1, m, 2, 9};
+    es_score s = {0};
+    CHECK(es_compose_rules(&r, &s) == 0);
+    int first = 0, second = 0;
+    for (size_t i = 0; i < s.n_notes; i++) {
+        if (s.notes[i].start < 10) first++;
+        else second++;
+    }
+    CHECK(second > 2 * first);
+    CHECK(s.n_tempos == 2 && s.tempos[1].time == 10 && s.tempos[1].bpm > s.tempos[0].bpm);
+    es_score_free(&s);
+}
+
+static void test_edges(void)
+{
+    es_score s = {0};
+    /* very short piece, boundaries outside the piece, two boundaries 10 ms apart */
+    CHECK(compose(0.5, 0.5, 1, NULL, 0, 0.3, &s) == 0 && s.n_notes > 0);
+    for (size_t i = 0; i < s.n_notes; i++) CHECK(s.notes[i].end <= 0.3 + 1e-9);
+    es_score_free(&s);
+    double odd[] = {0, 3.0, 3.01, 9.5, 10, 12};
+    CHECK(compose(-0.5, 0.9, 2, odd, 6, 10, &s) == 0);
+    CHECK(pitched_onsets_near(&s, 3.0, 0.05) >= 3 && pitched_onsets_near(&s, 9.5, 0.05) >= 3);
+    for (size_t i = 0; i < s.n_notes; i++) CHECK(s.notes[i].end <= 10 + 1e-9);
+    es_score_free(&s);
+    /* a mood change away from any cut still changes the chord there */
+    es_mood_segment m[2] = {{0, 0.8, 0.2}, {6, -0.8, 0.2}};
+    es_compose_request r = {12, NULL, 0, m, 2, 3};
+    CHECK(es_compose_rules(&r, &s) == 0 && pitched_onsets_near(&s, 6, 0.05) >= 3);
+    es_score_free(&s);
+
+    /* bad requests: one error line, empty score */
+    double desc[] = {5, 3};
+    CHECK(compose(0, 0, 1, NULL, 0, 0, &s) != 0 && strstr(es_error(), "duration") && s.notes == NULL);
+    CHECK(compose(0, 0, 1, NULL, 0, NAN, &s) != 0);
+    CHECK(compose(0, 0, 1, NULL, 0, 1e6, &s) != 0);
+    CHECK(compose(0, 0, 1, desc, 2, 10, &s) != 0 && strstr(es_error(), "ascending"));
+    es_compose_request none = {10, NULL, 0, NULL, 0, 1};
+    CHECK(es_compose_rules(&none, &s) != 0 && strstr(es_error(), "mood"));
+}
+
+int main(void)
+{
+    test_promises();
+    test_determinism();
+    test_affect();
+    test_edges();
+    return check_report("test_rules_compose");
+}
