@@ -19,7 +19,15 @@
 #define ONSET_RATE_SCALE 3.0   /* onsets per second */
 #define LOUDNESS_QUIET  (-45.0) /* LUFS that counts as silence for arousal */
 #define LOUDNESS_LOUD   (-12.0) /* LUFS that counts as full energy */
-#define ONSET_DB         9.0   /* a block whose energy rise exceeds this (dB) holds an onset */
+#define ONSET_RISE_DB    6.0   /* an onset: a block's energy rise this far above the scene's median */
+#define ONSET_FLOOR_LUFS (-50.0) /* blocks quieter than this hold no onsets */
+#define BOUNDARY_SLACK   0.02  /* seconds after a scene's start still counted as its opening cut */
+
+static int cmp_float(const void *x, const void *y)
+{
+    float a = *(const float *)x, b = *(const float *)y;
+    return (a > b) - (a < b);
+}
 
 static double clip(double x, double lo, double hi) { return x < lo ? lo : x > hi ? hi : x; }
 static double saturate(double x, double scale) { return 1.0 - exp(-fmax(0.0, x) / scale); }
@@ -54,7 +62,8 @@ int es_affect_scenes(const es_media_analysis *a, const double *bounds, size_t n_
         sc->colourfulness += f->colourfulness;
         sc->warmth += f->warmth;
         sc->motion += f->motion;
-        if (f->scene > cut_threshold) peaks[s]++;
+        /* the cut that opens the scene is its boundary, not part of its rhythm */
+        if (f->scene > cut_threshold && f->time > sc->start + BOUNDARY_SLACK) peaks[s]++;
     }
 
     /* audio: energy-average the loudness, count onsets */
@@ -69,13 +78,37 @@ int es_affect_scenes(const es_media_analysis *a, const double *bounds, size_t n_
         free(scenes);
         return -1;
     }
-    for (size_t i = 0; i < a->n_audio; i++) {
-        const es_audio_block *b = &a->audio[i];
-        while (s + 1 < n && b->time >= scenes[s + 1].start) s++;
-        blocks[s]++;
-        if (b->loudness > ES_AUDIO_FLOOR_DB) power[s] += pow(10.0, b->loudness / 10.0);
-        if (b->onset > ONSET_DB) onsets[s]++;
+    /* Onsets: blocks whose energy rise stands out from the scene's typical rise, so steady
+     * noise (whose small rises never stop) counts as no onsets and a pulse as one. */
+    float *rises = a->n_audio ? es_malloc(a->n_audio * sizeof *rises) : NULL;
+    if (a->n_audio && !rises) {
+        free(power);
+        free(blocks);
+        free(onsets);
+        free(peaks);
+        free(scenes);
+        return -1;
     }
+    size_t first = 0;
+    for (size_t i = 0; i <= a->n_audio; i++) {
+        int scene_ends = i == a->n_audio || (s + 1 < n && a->audio[i].time >= scenes[s + 1].start);
+        if (scene_ends && i > first) {
+            size_t m = i - first;
+            for (size_t k = 0; k < m; k++) rises[k] = a->audio[first + k].onset;
+            qsort(rises, m, sizeof *rises, cmp_float);
+            float median = rises[m / 2];
+            for (size_t k = first; k < i; k++) {
+                const es_audio_block *b = &a->audio[k];
+                blocks[s]++;
+                if (b->loudness > ES_AUDIO_FLOOR_DB) power[s] += pow(10.0, b->loudness / 10.0);
+                if (b->onset > median + ONSET_RISE_DB && b->loudness > ONSET_FLOOR_LUFS) onsets[s]++;
+            }
+            first = i;
+        }
+        if (i == a->n_audio) break;
+        while (s + 1 < n && a->audio[i].time >= scenes[s + 1].start) s++;
+    }
+    free(rises);
 
     for (s = 0; s < n; s++) {
         es_scene_affect *sc = &scenes[s];

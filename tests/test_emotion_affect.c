@@ -1,0 +1,128 @@
+/* Per-scene affect features and fusion: hand-built statistics with known means, and generated
+ * clips whose affect is known by construction (dark, still and quiet vs bright, saturated, fast
+ * and loud) must order as expected on both axes, scene by scene. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "core/error.h"
+#include "emotion/affect.h"
+#include "emotion/ekman.h"
+#include "media/decode.h"
+
+static void test_table(void)
+{
+    double v, a;
+    CHECK(es_emotion_lookup("sadness", &v, &a) == 0 && v == -0.789 && a == -0.8);
+    CHECK(es_emotion_lookup("joy", &v, &a) == 0 && v == 0.8 && a == 0.477);
+    CHECK(es_emotion_lookup("neutral", &v, &a) == 0 && v == 0 && a == 0);
+    CHECK(es_emotion_lookup("happy", &v, &a) != 0);
+    /* EMSYNC's weighted mean: half anger, half joy */
+    double p[ES_EMO_COUNT] = {0};
+    p[ES_EMO_ANGER] = 0.5;
+    p[ES_EMO_JOY] = 0.5;
+    es_emotion_mix(p, &v, &a);
+    CHECK_NEAR(v, 0.5 * (-0.651 + 0.8), 1e-12);
+    CHECK_NEAR(a, 0.5 * (0.664 + 0.477), 1e-12);
+}
+
+/* A synthetic analysis: 10 s at 10 fps, a cut at 4 s and a second peak at 7 s inside scene 2. */
+static void test_scene_features(void)
+{
+    es_media_analysis a = {0};
+    a.info.duration = 10;
+    a.n_frames = 100;
+    a.frames = calloc(a.n_frames, sizeof *a.frames);
+    for (size_t i = 0; i < a.n_frames; i++) {
+        es_frame_stats *f = &a.frames[i];
+        f->time = (double)i / 10;
+        f->brightness = f->time < 4 ? 0.2f : 0.8f;
+        f->motion = f->time < 4 ? 0.0f : 0.05f;
+        f->scene = (i == 40 || i == 70) ? 0.9f : 0.01f;
+    }
+    double bounds[] = {4.0};
+    es_scene_affect *sc = NULL;
+    size_t n = 0;
+    CHECK(es_affect_scenes(&a, bounds, 1, 0.27, &sc, &n) == 0 && n == 2);
+    if (n == 2) {
+        CHECK(sc[0].n_frames == 40 && sc[1].n_frames == 60);
+        CHECK_NEAR(sc[0].brightness, 0.2, 1e-6);
+        CHECK_NEAR(sc[1].brightness, 0.8, 1e-6);
+        CHECK_NEAR(sc[1].motion, 0.05, 1e-6);
+        CHECK_NEAR(sc[0].cut_rate, 0, 1e-9);
+        /* the opening cut at 4 s is the boundary; the one at 7 s is rhythm: 1 per 6 s */
+        CHECK_NEAR(sc[1].cut_rate, 10.0, 1e-9);
+        CHECK(sc[0].loudness_lufs == ES_AUDIO_FLOOR_DB);
+        es_affect_fuse(sc, n);
+        CHECK(sc[1].valence > sc[0].valence);
+        CHECK(sc[1].arousal > sc[0].arousal);
+        for (size_t s = 0; s < n; s++) {
+            CHECK(sc[s].valence >= -1 && sc[s].valence <= 1 && sc[s].arousal >= -1 && sc[s].arousal <= 1);
+            CHECK(sc[s].confidence > 0 && sc[s].confidence <= 1);
+        }
+        double v, ar;
+        es_affect_video(sc, n, &v, &ar);
+        CHECK(v > sc[0].valence && v < sc[1].valence);
+        CHECK(ar > sc[0].arousal && ar < sc[1].arousal);
+    }
+    free(sc);
+    free(a.frames);
+}
+
+static int analyse(const char *name, const double *bounds, size_t n_bounds, es_scene_affect **sc, size_t *n)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", test_data_dir(), name);
+    es_media_analysis a;
+    es_decode_options opt = {.want_audio = 1};
+    if (es_media_analyze(path, &opt, &a)) {
+        fprintf(stderr, "%s\n", es_error());
+        return -1;
+    }
+    int r = es_affect_scenes(&a, bounds, n_bounds, 0.27, sc, n);
+    if (r == 0) es_affect_fuse(*sc, *n);
+    es_media_analysis_free(&a);
+    return r;
+}
+
+static void test_clips(void)
+{
+    es_scene_affect *calm = NULL, *lively = NULL, *mixed = NULL;
+    size_t n_calm = 0, n_lively = 0, n_mixed = 0;
+    CHECK(analyse("calm.mp4", NULL, 0, &calm, &n_calm) == 0 && n_calm == 1);
+    CHECK(analyse("lively.mp4", NULL, 0, &lively, &n_lively) == 0 && n_lively == 1);
+    double cut = 6.0;
+    CHECK(analyse("mixed.mp4", &cut, 1, &mixed, &n_mixed) == 0 && n_mixed == 2);
+    if (calm && lively) {
+        fprintf(stderr, "calm (%.3f, %.3f), lively (%.3f, %.3f)\n", calm[0].valence, calm[0].arousal,
+                lively[0].valence, lively[0].arousal);
+        CHECK(lively[0].brightness > calm[0].brightness + 0.2);
+        CHECK(lively[0].motion > 10 * calm[0].motion);
+        CHECK(lively[0].loudness_lufs > calm[0].loudness_lufs + 15);
+        CHECK(lively[0].onset_rate >= 3.0 && lively[0].onset_rate <= 5.0); /* 4 pulses a second */
+        CHECK(calm[0].onset_rate < 1.0);
+        CHECK(lively[0].valence > calm[0].valence + 0.3);
+        CHECK(lively[0].arousal > calm[0].arousal + 0.5);
+        CHECK(calm[0].arousal < 0 && lively[0].arousal > 0);
+    }
+    if (mixed && n_mixed == 2) {
+        fprintf(stderr, "mixed: (%.3f, %.3f) then (%.3f, %.3f)\n", mixed[0].valence, mixed[0].arousal,
+                mixed[1].valence, mixed[1].arousal);
+        /* scene mode follows the change at the cut instead of averaging it away */
+        CHECK(mixed[1].valence > mixed[0].valence + 0.3);
+        CHECK(mixed[1].arousal > mixed[0].arousal + 0.5);
+    }
+    free(calm);
+    free(lively);
+    free(mixed);
+}
+
+int main(void)
+{
+    test_table();
+    test_scene_features();
+    test_clips();
+    return check_report("test_emotion_affect");
+}
