@@ -11,7 +11,7 @@ packages=(
   libebur128-dev
   libopenblas-dev
   clang libclang-rt-dev
-  jq time bc
+  jq time bc libxml2-utils
 )
 
 if [ "$(id -u)" -eq 0 ]; then sudo=""; else sudo="sudo"; fi

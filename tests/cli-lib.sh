@@ -7,7 +7,7 @@ fails=0
 pass() { :; }
 fail() { echo "FAIL: $*" >&2; fails=$((fails + 1)); }
 not() { ! "$@"; }
-check() { local what=$1; shift; if "$@"; then pass; else fail "$what"; fi; }
+check() { local what=$1; shift; if "$@" >/dev/null; then pass; else fail "$what"; fi; }
 
 # expect_error CODE PATTERN -- ARGS...: runs emsync in an empty directory; wants exit CODE,
 # exactly one line on stderr matching PATTERN, and no file left in the directory.

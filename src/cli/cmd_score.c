@@ -17,6 +17,7 @@
 #include "cli/cli.h"
 #include "cli/options.h"
 #include "pipeline/pipeline.h"
+#include "pipeline/timeline.h"
 #include "core/error.h"
 #include "core/outfile.h"
 #include "core/parse.h"
@@ -48,19 +49,17 @@ static void usage(FILE *out)
         "      --midi F             MIDI file (default: OUT with the extension .mid)\n"
         "      --wav F              also write the music as 16-bit 48 kHz WAV (default: none)\n"
         "      --json F             analysis report: cuts, moods, tempo, chords, timings (default: none)\n"
+        "      --svg F              timeline picture: thumbnails, mood curves, cuts, chords (default: none)\n"
         "      --soundfont F        GM soundfont (default: $EMSYNC_SOUNDFONT, else the\n"
         "                           distribution's, e.g. /usr/share/sounds/sf2/FluidR3_GM.sf2)\n"
         "\n"
-        "scene cuts:\n"
-        "      --cut-threshold X    scene score above which a frame is a cut, 0..1 (default 0.27)\n"
-        "      --min-cut-gap S      seconds between kept boundaries, >= 0 (default 4.0)\n"
-        "      --cuts t1,t2,...     use these boundaries (seconds) instead of detecting cuts\n"
+        "analysis:\n"
+        CLI_ANALYSIS_USAGE
         "\n"
         "mood (default: estimated from the video, scene by scene):\n"
         "      --valence V          valence in [-1, 1] for the whole video (with --arousal)\n"
         "      --arousal A          arousal in [-1, 1] for the whole video (with --valence)\n"
         "      --emotion NAME       %s, through EMSYNC's table\n"
-        "      --emotion-mode M     scene (a mood per scene, default) | video (one mood, as EMSYNC)\n"
         "\n"
         "music:\n"
         "      --composer C         auto (EMSYNC model if one is found, else rules; default) |\n"
@@ -89,29 +88,26 @@ static const struct option long_options[] = {
     {"midi", required_argument, NULL, OPT_MIDI},
     {"wav", required_argument, NULL, OPT_WAV},
     {"json", required_argument, NULL, OPT_JSON},
+    {"svg", required_argument, NULL, OPT_SVG},
     {"soundfont", required_argument, NULL, OPT_SOUNDFONT},
-    {"cut-threshold", required_argument, NULL, OPT_CUT_THRESHOLD},
-    {"min-cut-gap", required_argument, NULL, OPT_MIN_CUT_GAP},
-    {"emotion-mode", required_argument, NULL, OPT_EMOTION_MODE},
     CLI_MUSIC_LONG_OPTIONS,
+    CLI_ANALYSIS_LONG_OPTIONS,
     {NULL, 0, NULL, 0},
 };
 
 typedef struct {
     const char *input;
-    const char *output, *midi, *wav, *json, *soundfont;
+    const char *output, *midi, *wav, *json, *svg, *soundfont;
     int overwrite;
     es_original_audio original_audio;
-    double cut_threshold, min_cut_gap;
-    int emotion_per_video;
+    cli_analysis_opts analysis;
     cli_music_opts music;
 } score_options;
 
 static int parse_options(int argc, char **argv, score_options *o)
 {
     memset(o, 0, sizeof *o);
-    o->cut_threshold = ES_SCENE_THRESHOLD;
-    o->min_cut_gap = ES_SCENE_MIN_GAP;
+    cli_analysis_opts_init(&o->analysis);
     cli_music_opts_init(&o->music);
     o->music.seed = 1;
     optind = 1;
@@ -119,6 +115,7 @@ static int parse_options(int argc, char **argv, score_options *o)
     int c;
     while ((c = getopt_long(argc, argv, ":o:yqh", long_options, NULL)) != -1) {
         int r = cli_music_option(&o->music, c, optarg, "score");
+        if (r == 0) r = cli_analysis_option(&o->analysis, c, optarg, "score");
         if (r < 0) return ES_EXIT_USAGE;
         if (r > 0) continue;
         switch (c) {
@@ -135,20 +132,8 @@ static int parse_options(int argc, char **argv, score_options *o)
         case OPT_MIDI: o->midi = optarg; break;
         case OPT_WAV: o->wav = optarg; break;
         case OPT_JSON: o->json = optarg; break;
+        case OPT_SVG: o->svg = optarg; break;
         case OPT_SOUNDFONT: o->soundfont = optarg; break;
-        case OPT_CUT_THRESHOLD:
-            if (es_parse_double(optarg, &o->cut_threshold) || o->cut_threshold < 0 || o->cut_threshold > 1)
-                return cli_usage_error("score", "--cut-threshold must be a number in [0, 1], not '%s'", optarg);
-            break;
-        case OPT_MIN_CUT_GAP:
-            if (es_parse_double(optarg, &o->min_cut_gap) || o->min_cut_gap < 0)
-                return cli_usage_error("score", "--min-cut-gap must be a number of seconds >= 0, not '%s'", optarg);
-            break;
-        case OPT_EMOTION_MODE:
-            if (!strcmp(optarg, "scene")) o->emotion_per_video = 0;
-            else if (!strcmp(optarg, "video")) o->emotion_per_video = 1;
-            else return cli_usage_error("score", "--emotion-mode must be scene or video, not '%s'", optarg);
-            break;
         case ':': return cli_usage_error("score", "option '%s' needs a value", argv[optind - 1]);
         default: return cli_usage_error("score", "unknown option '%s'", argv[optind - 1]);
         }
@@ -172,23 +157,10 @@ static const char *output_extension(const char *input)
     return "mkv";
 }
 
-/* Refuses a destination that is the input, exists without --overwrite, or sits in a directory
- * that cannot be written. Returns 0 or -1 with an error line. */
-static int check_destination(const char *path, const char *input, int overwrite)
+static int mux_progress(void *user, double fraction)
 {
-    if (es_same_file(path, input)) return es_fail("%s: output would overwrite the input", path);
-    struct stat st;
-    if (lstat(path, &st) == 0) {
-        if (S_ISDIR(st.st_mode)) return es_fail("%s: output is a directory", path);
-        if (!overwrite) return es_fail("%s: already exists (use -y to overwrite)", path);
-    }
-    char *copy = strdup(path);
-    if (!copy) return es_fail("out of memory");
-    const char *dir = dirname(copy);
-    int ok = access(dir, W_OK) == 0;
-    int err = errno;
-    free(copy);
-    if (!ok) return es_fail("%s: cannot write to its directory: %s", path, strerror(err));
+    (void)user;
+    es_progress_update(fraction);
     return 0;
 }
 
@@ -230,7 +202,7 @@ int cmd_score(int argc, char **argv)
         es_fail("%s: %s", o.input, strerror(errno));
         goto end;
     }
-    const char *dests[] = {output, midi, o.wav, o.json};
+    const char *dests[] = {output, midi, o.wav, o.json, o.svg};
     for (size_t i = 0; i < sizeof dests / sizeof dests[0]; i++) {
         if (!dests[i]) continue;
         for (size_t k = 0; k < i; k++)
@@ -238,17 +210,18 @@ int cmd_score(int argc, char **argv)
                 es_fail("%s: named for two outputs", dests[i]);
                 goto end;
             }
-        if (check_destination(dests[i], o.input, o.overwrite)) goto end;
+        if (cli_check_destination(dests[i], o.input, o.overwrite)) goto end;
     }
 
     /* analysis */
     p.input = o.input;
-    p.cut_threshold = o.cut_threshold;
-    p.min_cut_gap = o.min_cut_gap;
+    p.cut_threshold = o.analysis.cut_threshold;
+    p.min_cut_gap = o.analysis.min_cut_gap;
     p.user_cuts = o.music.cuts_given ? o.music.cuts : NULL;
     p.n_user_cuts = o.music.n_cuts;
     p.user_cuts_given = o.music.cuts_given;
-    p.emotion_per_video = o.emotion_per_video;
+    p.emotion_per_video = o.analysis.emotion_per_video;
+    p.faces = o.analysis.faces;
     p.fixed_mood = cli_music_mood(&o.music, "score", &p.fixed_valence, &p.fixed_arousal) == 1;
     if (es_pipeline_analyze(&p)) goto end;
 
@@ -270,14 +243,14 @@ int cmd_score(int argc, char **argv)
         .n_frames = p.n_pcm_frames,
         .duration = p.analysis.info.duration,
         .original_audio = o.original_audio,
-        .progress = es_pipeline_progress,
+        .progress = mux_progress,
     };
     double t0 = es_now();
     es_progress_stage("mux");
     if (es_mux(&mux)) goto end;
     es_progress_done();
     es_pipeline_time(&p, "mux", es_now() - t0);
-    const char *written[4] = {output};
+    const char *written[5] = {output};
     size_t n_written = 1;
 
     t0 = es_now();
@@ -291,6 +264,10 @@ int cmd_score(int argc, char **argv)
     if (o.json) {
         if (es_pipeline_write_json(&p, o.json, output, midi, o.wav)) goto undo;
         written[n_written++] = o.json;
+    }
+    if (o.svg) {
+        if (es_timeline_write_svg(&p, o.svg)) goto undo;
+        written[n_written++] = o.svg;
     }
     es_progress_note("emsync: wrote %s (music: %s%s%s)", output, midi, o.wav ? ", " : "", o.wav ? o.wav : "");
     status = ES_EXIT_OK;

@@ -1,15 +1,21 @@
 /* Parsing of the options shared by composing subcommands. */
+#include <errno.h>
+#include <libgen.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "cli/options.h"
 #include "core/error.h"
+#include "core/outfile.h"
 #include "core/parse.h"
 #include "emotion/ekman.h"
+#include "scene/cuts.h"
 
 void cli_music_opts_init(cli_music_opts *o)
 {
@@ -119,5 +125,71 @@ int cli_music_mood(const cli_music_opts *o, const char *cmd, double *valence, do
         *arousal = o->arousal;
         return 1;
     }
+    return 0;
+}
+
+int cli_on_off(const char *arg, int *out)
+{
+    if (!strcmp(arg, "on")) *out = 1;
+    else if (!strcmp(arg, "off")) *out = 0;
+    else return -1;
+    return 0;
+}
+
+void cli_analysis_opts_init(cli_analysis_opts *o)
+{
+    o->cut_threshold = ES_SCENE_THRESHOLD;
+    o->min_cut_gap = ES_SCENE_MIN_GAP;
+    o->emotion_per_video = 0;
+    o->faces = 1;
+}
+
+int cli_analysis_option(cli_analysis_opts *o, int opt, const char *arg, const char *cmd)
+{
+    switch (opt) {
+    case OPT_CUT_THRESHOLD:
+        if (es_parse_double(arg, &o->cut_threshold) || o->cut_threshold < 0 || o->cut_threshold > 1) {
+            cli_usage_error(cmd, "--cut-threshold must be a number in [0, 1], not '%s'", arg);
+            return -1;
+        }
+        return 1;
+    case OPT_MIN_CUT_GAP:
+        if (es_parse_double(arg, &o->min_cut_gap) || o->min_cut_gap < 0) {
+            cli_usage_error(cmd, "--min-cut-gap must be a number of seconds >= 0, not '%s'", arg);
+            return -1;
+        }
+        return 1;
+    case OPT_EMOTION_MODE:
+        if (!strcmp(arg, "scene")) o->emotion_per_video = 0;
+        else if (!strcmp(arg, "video")) o->emotion_per_video = 1;
+        else {
+            cli_usage_error(cmd, "--emotion-mode must be scene or video, not '%s'", arg);
+            return -1;
+        }
+        return 1;
+    case OPT_FACES:
+        if (cli_on_off(arg, &o->faces)) {
+            cli_usage_error(cmd, "--faces must be on or off, not '%s'", arg);
+            return -1;
+        }
+        return 1;
+    default: return 0;
+    }
+}
+
+int cli_check_destination(const char *path, const char *input, int overwrite)
+{
+    if (es_same_file(path, input)) return es_fail("%s: output would overwrite the input", path);
+    struct stat st;
+    if (lstat(path, &st) == 0) {
+        if (S_ISDIR(st.st_mode)) return es_fail("%s: output is a directory", path);
+        if (!overwrite) return es_fail("%s: already exists (use -y to overwrite)", path);
+    }
+    char *copy = strdup(path);
+    if (!copy) return es_fail("out of memory");
+    int ok = access(dirname(copy), W_OK) == 0;
+    int err = errno;
+    free(copy);
+    if (!ok) return es_fail("%s: cannot write to its directory: %s", path, strerror(err));
     return 0;
 }

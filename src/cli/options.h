@@ -11,7 +11,7 @@
 enum {
     OPT_VALENCE = 1000, OPT_AROUSAL, OPT_EMOTION, OPT_SEED, OPT_CUTS, OPT_MODEL, OPT_COMPOSER,
     OPT_JSON, OPT_MIDI, OPT_WAV, OPT_SVG, OPT_SOUNDFONT, OPT_ORIGINAL_AUDIO, OPT_CUT_THRESHOLD,
-    OPT_MIN_CUT_GAP, OPT_EMOTION_MODE, OPT_DURATION, OPT_EXACT, OPT_CANDIDATES, OPT_QUIET,
+    OPT_MIN_CUT_GAP, OPT_EMOTION_MODE, OPT_DURATION, OPT_EXACT, OPT_CANDIDATES, OPT_QUIET, OPT_FACES,
 };
 
 
@@ -43,6 +43,33 @@ typedef struct {
     {"exact", no_argument, NULL, OPT_EXACT},                          \
     {"candidates", required_argument, NULL, OPT_CANDIDATES}
 
+/* Options that shape the analysis of a video (score, analyze). */
+typedef struct {
+    double cut_threshold, min_cut_gap;
+    int emotion_per_video;
+    int faces;
+} cli_analysis_opts;
+
+#define CLI_ANALYSIS_LONG_OPTIONS                                     \
+    {"cut-threshold", required_argument, NULL, OPT_CUT_THRESHOLD},    \
+    {"min-cut-gap", required_argument, NULL, OPT_MIN_CUT_GAP},        \
+    {"emotion-mode", required_argument, NULL, OPT_EMOTION_MODE},      \
+    {"faces", required_argument, NULL, OPT_FACES}
+
+/* Usage lines for the analysis options, as printed by --help. */
+#define CLI_ANALYSIS_USAGE                                                                         \
+    "      --cut-threshold X    scene score above which a frame is a cut, 0..1 (default 0.27)\n"    \
+    "      --min-cut-gap S      seconds between kept boundaries, >= 0 (default 4.0)\n"              \
+    "      --cuts t1,t2,...     use these boundaries (seconds) instead of detecting cuts\n"         \
+    "      --emotion-mode M     scene (a mood per scene, default) | video (one mood, as EMSYNC)\n"  \
+    "      --faces on|off       read facial expressions when the face models are installed\n"      \
+    "                           (default on)\n"
+
+void cli_analysis_opts_init(cli_analysis_opts *o);
+
+/* Like cli_music_option, for the analysis options. */
+int cli_analysis_option(cli_analysis_opts *o, int opt, const char *arg, const char *cmd);
+
 void cli_music_opts_init(cli_music_opts *o);
 void cli_music_opts_free(cli_music_opts *o);
 
@@ -55,6 +82,13 @@ int cli_music_option(cli_music_opts *o, int opt, const char *arg, const char *cm
  * returns 1; returns 0 when the mood is to be estimated; -1 on a bad combination (message
  * printed). */
 int cli_music_mood(const cli_music_opts *o, const char *cmd, double *valence, double *arousal);
+
+/* Parses "on"/"off" into *out (1/0). Returns 0 or -1. */
+int cli_on_off(const char *arg, int *out);
+
+/* Refuses a destination that is the input (in any spelling), exists without overwrite, is a
+ * directory, or sits in a directory that cannot be written. Returns 0 or -1 with an error line. */
+int cli_check_destination(const char *path, const char *input, int overwrite);
 
 /* Prints a usage error line "emsync CMD: MSG" and returns ES_EXIT_USAGE. */
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

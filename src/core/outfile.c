@@ -163,3 +163,23 @@ char *es_derive_path(const char *dir, const char *input, const char *suffix)
     else snprintf(out, n, "%.*s%s", stem_len, name, suffix);
     return out;
 }
+
+int es_write_stream(const char *path, void (*write_fn)(FILE *f, const void *user), const void *user)
+{
+    es_outfile o;
+    if (es_outfile_open(&o, path)) return -1;
+    FILE *f = fdopen(o.fd, "w");
+    if (!f) {
+        es_outfile_abort(&o);
+        return es_fail("%s: cannot write: %s", path, strerror(errno));
+    }
+    o.fd = -1; /* the stream owns the descriptor now */
+    write_fn(f, user);
+    int failed = ferror(f);
+    if (fclose(f) != 0) failed = 1;
+    if (failed) {
+        es_outfile_abort(&o);
+        return es_fail("%s: write failed", path);
+    }
+    return es_outfile_commit(&o);
+}

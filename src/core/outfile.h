@@ -3,6 +3,8 @@
 #ifndef ES_OUTFILE_H
 #define ES_OUTFILE_H
 
+#include <stdio.h>
+
 typedef struct {
     char *final_path;  /* where the file goes on commit */
     char *temp_path;   /* where it is being written; same directory, same extension */
@@ -20,6 +22,11 @@ int es_outfile_commit(es_outfile *o);
 
 /* Removes the temp file and frees the struct's strings. Safe after commit and on a zeroed struct. */
 void es_outfile_abort(es_outfile *o);
+
+/* Writes a text or binary file through a temporary file: calls write_fn(f, user) on a stream
+ * open on the temp file, then renames it into place. Returns 0, or -1 with an error naming
+ * path (nothing left behind). */
+int es_write_stream(const char *path, void (*write_fn)(FILE *f, const void *user), const void *user);
 
 /* 1 when both paths name the same existing file (symlinks, "./", hard links), else 0. */
 int es_same_file(const char *a, const char *b);

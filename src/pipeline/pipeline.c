@@ -24,6 +24,7 @@ void es_pipeline_init(es_pipeline *p)
     p->min_cut_gap = ES_SCENE_MIN_GAP;
     p->seed = 1;
     p->candidates = 1;
+    p->faces = 1;
 }
 
 void es_pipeline_time(es_pipeline *p, const char *stage, double seconds)
@@ -75,6 +76,7 @@ static int choose_moods(es_pipeline *p)
 {
     if (es_affect_scenes(&p->analysis, p->bounds, p->n_bounds, p->cut_threshold, &p->scenes, &p->n_scenes))
         return -1;
+    es_sampler_apply(&p->sampler, p->scenes, p->n_scenes);
     es_affect_fuse(p->scenes, p->n_scenes);
 
     int one_mood = p->fixed_mood || p->emotion_per_video;
@@ -96,11 +98,28 @@ static int choose_moods(es_pipeline *p)
 int es_pipeline_analyze(es_pipeline *p)
 {
     double t0 = es_now();
+    if (p->faces) {
+        p->face_model = es_face_model_load(NULL);
+        snprintf(p->faces_status, sizeof p->faces_status, "%s", p->face_model ? "on" : es_error());
+        es_error_clear();
+    } else {
+        snprintf(p->faces_status, sizeof p->faces_status, "off");
+    }
+    es_sampler_init(&p->sampler, p->face_model);
     es_progress_stage("decode");
-    es_decode_options opt = {.want_audio = 1, .on_progress = es_pipeline_progress};
+    es_decode_options opt = {
+        .want_audio = 1,
+        .sample_fps = ES_SAMPLE_FPS,
+        .sample_max_width = ES_SAMPLE_MAX_WIDTH,
+        .on_sample = es_sampler_on_frame,
+        .user = &p->sampler,
+        .on_progress = es_pipeline_progress,
+    };
     if (es_media_analyze(p->input, &opt, &p->analysis)) return -1;
+    if (p->sampler.failed) return es_fail("%s: frame analysis failed: %s", p->input, es_error());
     es_progress_done();
-    es_pipeline_time(p, "decode", es_now() - t0);
+    es_pipeline_time(p, "decode", es_now() - t0 - p->sampler.face_seconds);
+    if (p->face_model) es_pipeline_time(p, "faces", p->sampler.face_seconds);
     if (!(p->analysis.info.duration > 0)) return es_fail("%s: the video has no duration", p->input);
 
     t0 = es_now();
@@ -197,6 +216,7 @@ static void json_report(const es_pipeline *p, es_json *j, const char *video, con
     es_json_key(j, "emotion");
     es_json_begin_object(j);
     es_json_kv_string(j, "mode", p->fixed_mood ? "fixed" : p->emotion_per_video ? "video" : "scene");
+    es_json_kv_string(j, "faces", p->faces_status);
     es_json_key(j, "scenes");
     es_json_begin_array(j);
     for (size_t s = 0; s < p->n_scenes; s++) {
@@ -218,6 +238,18 @@ static void json_report(const es_pipeline *p, es_json *j, const char *video, con
         es_json_kv_number(j, "loudness_lufs", sc->loudness_lufs);
         es_json_kv_number(j, "onset_rate", sc->onset_rate);
         es_json_end_object(j);
+        es_json_key(j, "faces");
+        es_json_begin_object(j);
+        es_json_kv_int(j, "sampled_frames", (long long)sc->face_frames);
+        es_json_kv_number(j, "per_frame", sc->faces_per_frame);
+        es_json_kv_number(j, "largest_area", sc->face_area);
+        es_json_kv_number(j, "weight", sc->face_weight);
+        es_json_key(j, "expressions");
+        es_json_begin_object(j);
+        for (int e = 0; e < ES_EMO_COUNT; e++)
+            es_json_kv_number(j, es_emotion_point_of((es_emotion)e)->name, sc->expressions[e]);
+        es_json_end_object(j);
+        es_json_end_object(j);
         es_json_end_object(j);
     }
     es_json_end_array(j);
@@ -233,9 +265,10 @@ static void json_report(const es_pipeline *p, es_json *j, const char *video, con
     es_json_end_array(j);
     es_json_end_object(j);
 
+    if (p->composer_used) {
     es_json_key(j, "music");
     es_json_begin_object(j);
-    es_json_kv_string(j, "composer", p->composer_used ? p->composer_used : "");
+    es_json_kv_string(j, "composer", p->composer_used);
     es_json_kv_int(j, "seed", (long long)p->seed);
     es_json_kv_int(j, "notes", (long long)p->score.n_notes);
     es_json_key(j, "tempo");
@@ -259,6 +292,7 @@ static void json_report(const es_pipeline *p, es_json *j, const char *video, con
     es_json_kv_string(j, "soundfont", p->soundfont_used ? p->soundfont_used : "");
     es_json_kv_number(j, "loudness_before_lufs", p->measured_lufs);
     es_json_end_object(j);
+    }
 
     es_json_key(j, "timings");
     es_json_begin_object(j);
@@ -272,32 +306,36 @@ static void json_report(const es_pipeline *p, es_json *j, const char *video, con
     es_json_end_object(j);
 }
 
-int es_pipeline_write_json(const es_pipeline *p, const char *path, const char *video, const char *midi,
-                           const char *wav)
+typedef struct {
+    const es_pipeline *p;
+    const char *video, *midi, *wav;
+} json_job;
+
+void es_pipeline_print_json(const es_pipeline *p, FILE *f, const char *video, const char *midi, const char *wav)
 {
-    es_outfile o;
-    if (es_outfile_open(&o, path)) return -1;
-    FILE *f = fdopen(o.fd, "w");
-    if (!f) {
-        es_outfile_abort(&o);
-        return es_fail("%s: cannot write", path);
-    }
-    o.fd = -1; /* the FILE owns it now */
     es_json j;
     es_json_init(&j, f, 1);
     json_report(p, &j, video, midi, wav);
-    int failed = ferror(f);
-    if (fclose(f) != 0) failed = 1;
-    if (failed) {
-        es_outfile_abort(&o);
-        return es_fail("%s: write failed", path);
-    }
-    return es_outfile_commit(&o);
+}
+
+static void json_stream(FILE *f, const void *user)
+{
+    const json_job *job = user;
+    es_pipeline_print_json(job->p, f, job->video, job->midi, job->wav);
+}
+
+int es_pipeline_write_json(const es_pipeline *p, const char *path, const char *video, const char *midi,
+                           const char *wav)
+{
+    json_job job = {p, video, midi, wav};
+    return es_write_stream(path, json_stream, &job);
 }
 
 void es_pipeline_free(es_pipeline *p)
 {
     es_media_analysis_free(&p->analysis);
+    es_sampler_free(&p->sampler);
+    es_face_model_free(p->face_model);
     free(p->peaks);
     free(p->peak_scores);
     free(p->bounds);

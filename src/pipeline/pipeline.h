@@ -5,12 +5,14 @@
 #define ES_PIPELINE_H
 
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 
 #include "emotion/affect.h"
 #include "media/decode.h"
 #include "music/compose.h"
 #include "music/score.h"
+#include "pipeline/sampler.h"
 
 typedef enum { ES_COMPOSER_AUTO = 0, ES_COMPOSER_RULES, ES_COMPOSER_EMSYNC } es_composer_choice;
 
@@ -34,12 +36,16 @@ typedef struct {
     const char *model;            /* EMSYNC checkpoint path, or NULL to look one up */
     int exact, candidates;        /* EMSYNC generator window mode and candidate count */
     const char *soundfont;        /* NULL: es_default_soundfont() */
+    int faces;                    /* run the face nets when their models are installed (default 1) */
 
     /* results */
     es_media_analysis analysis;
     double *peaks; float *peak_scores; size_t n_peaks;  /* frames with scene score > threshold */
     double *bounds; size_t n_bounds;                    /* boundaries used, in (0, duration) */
     es_scene_affect *scenes; size_t n_scenes;           /* n_bounds + 1 scenes */
+    es_face_model *face_model;                          /* NULL when faces are off or unavailable */
+    char faces_status[160];                             /* "on", "off" or why they are unavailable */
+    es_sampler sampler;                                 /* face summaries and thumbnails */
     es_mood_segment *moods; size_t n_moods;             /* what the composer was given */
     es_score score;
     const char *composer_used;    /* "rules" or "emsync" */
@@ -67,6 +73,9 @@ int es_pipeline_render(es_pipeline *p, double target_lufs, double fade_seconds);
  * The output paths are recorded in it (any may be NULL). Returns 0 or -1. */
 int es_pipeline_write_json(const es_pipeline *p, const char *path, const char *video, const char *midi,
                            const char *wav);
+
+/* Prints the same report to a stream (e.g. stdout). */
+void es_pipeline_print_json(const es_pipeline *p, FILE *f, const char *video, const char *midi, const char *wav);
 
 /* Records a stage's wall time in the report. */
 void es_pipeline_time(es_pipeline *p, const char *stage, double seconds);

@@ -1,0 +1,118 @@
+/* emsync analyze: what emsync sees in a video (cuts, per-scene features, faces, valence and
+ * arousal with confidence) as JSON, and optionally as an SVG timeline. */
+#include <getopt.h>
+#include <unistd.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "cli/options.h"
+#include "core/error.h"
+#include "core/outfile.h"
+#include "core/parse.h"
+#include "core/progress.h"
+#include "pipeline/pipeline.h"
+#include "pipeline/timeline.h"
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+        "usage: emsync analyze IN [--json F] [--svg F] [options]\n"
+        "\n"
+        "Reports the scene cuts, per-scene features (colour, motion, cut rate, loudness, onsets,\n"
+        "faces) and the valence/arousal estimate with its confidence. Without --json the report\n"
+        "goes to stdout.\n"
+        "\n"
+        "      --json F             write the report to F (default: stdout)\n"
+        "      --svg F              timeline: a thumbnail per scene, mood curves, cuts (default: none)\n"
+        "  -y, --overwrite          replace existing output files (default: refuse)\n"
+        CLI_ANALYSIS_USAGE
+        "  -q, --quiet              no progress on stderr\n"
+        "  -h, --help               this text\n"
+        "\n"
+        "example:\n"
+        "  emsync analyze film.mp4 --svg film.svg > film.json\n");
+}
+
+static const struct option long_options[] = {
+    {"json", required_argument, NULL, OPT_JSON},
+    {"svg", required_argument, NULL, OPT_SVG},
+    {"cuts", required_argument, NULL, OPT_CUTS},
+    {"overwrite", no_argument, NULL, 'y'},
+    {"quiet", no_argument, NULL, 'q'},
+    {"help", no_argument, NULL, 'h'},
+    CLI_ANALYSIS_LONG_OPTIONS,
+    {NULL, 0, NULL, 0},
+};
+
+int cmd_analyze(int argc, char **argv)
+{
+    cli_analysis_opts a;
+    cli_music_opts m; /* only --cuts */
+    cli_analysis_opts_init(&a);
+    cli_music_opts_init(&m);
+    const char *json = NULL, *svg = NULL;
+    int overwrite = 0, status = ES_EXIT_USAGE, c;
+    es_pipeline p;
+    es_pipeline_init(&p);
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":yqh", long_options, NULL)) != -1) {
+        int r = cli_analysis_option(&a, c, optarg, "analyze");
+        if (r == 0 && c == OPT_CUTS) r = cli_music_option(&m, c, optarg, "analyze");
+        if (r < 0) goto end;
+        if (r > 0) continue;
+        switch (c) {
+        case OPT_JSON: json = optarg; break;
+        case OPT_SVG: svg = optarg; break;
+        case 'y': overwrite = 1; break;
+        case 'q': es_progress_quiet(1); break;
+        case 'h': usage(stdout); status = ES_EXIT_OK; goto end;
+        case ':': cli_usage_error("analyze", "option '%s' needs a value", argv[optind - 1]); goto end;
+        default: cli_usage_error("analyze", "unknown option '%s'", argv[optind - 1]); goto end;
+        }
+    }
+    if (optind >= argc) {
+        cli_usage_error("analyze", "no input video given");
+        goto end;
+    }
+    if (optind + 1 < argc) {
+        cli_usage_error("analyze", "one input video at a time (got '%s' too)", argv[optind + 1]);
+        goto end;
+    }
+    status = ES_EXIT_FAILURE;
+    p.input = argv[optind];
+    const char *dests[] = {json, svg};
+    for (int i = 0; i < 2; i++)
+        if (dests[i] && cli_check_destination(dests[i], p.input, overwrite)) goto fail;
+    if (json && svg && !strcmp(json, svg)) {
+        es_fail("%s: named for two outputs", json);
+        goto fail;
+    }
+    p.cut_threshold = a.cut_threshold;
+    p.min_cut_gap = a.min_cut_gap;
+    p.emotion_per_video = a.emotion_per_video;
+    p.faces = a.faces;
+    p.user_cuts = m.cuts;
+    p.n_user_cuts = m.n_cuts;
+    p.user_cuts_given = m.cuts_given;
+    if (es_pipeline_analyze(&p)) goto fail;
+    if (svg && es_timeline_write_svg(&p, svg)) goto fail;
+    if (json) {
+        if (es_pipeline_write_json(&p, json, NULL, NULL, NULL)) {
+            if (svg) unlink(svg);
+            goto fail;
+        }
+    } else {
+        es_pipeline_print_json(&p, stdout, NULL, NULL, NULL);
+        fflush(stdout);
+    }
+    status = ES_EXIT_OK;
+    goto end;
+fail:
+    fprintf(stderr, "emsync: %s\n", es_error());
+end:
+    es_pipeline_free(&p);
+    cli_music_opts_free(&m);
+    return status;
+}

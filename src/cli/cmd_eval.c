@@ -1,0 +1,235 @@
+/* emsync eval: objective metrics of any MIDI file (ours or another composer's): boundary hit
+ * rates against given cuts, key and mode, tempo, density, dynamics, texture and rhythm figures,
+ * and, when the requested mood is given, whether the mode agrees with the valence. */
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "core/error.h"
+#include "core/json.h"
+#include "core/outfile.h"
+#include "core/parse.h"
+#include "eval/metrics.h"
+#include "music/midi.h"
+
+static const char *const key_names[12] = {"C", "Db", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B"};
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+        "usage: emsync eval FILE.mid [--cuts T1,T2,...] [--valence V --arousal A] [--json F]\n"
+        "\n"
+        "Measures a MIDI file (definitions in docs/metrics.md): the share of cuts with a chord\n"
+        "onset (>= 3 pitched notes within 50 ms) within 1 s and within 0.1 s, key and mode\n"
+        "(Krumhansl-Kessler), tempo, notes per second, velocity, polyphony, pitch-class\n"
+        "entropy, scale and groove consistency, empty beats.\n"
+        "\n"
+        "  --cuts LIST    boundaries in seconds, comma separated (default: none)\n"
+        "  --valence V    the valence the music was asked for, in [-1, 1]: the report says\n"
+        "                 whether the mode agrees (major for V >= 0.2, minor for V <= -0.2)\n"
+        "  --arousal A    the arousal it was asked for, in [-1, 1] (echoed with the tempo and density)\n"
+        "  --json F       write the figures as JSON to F ('-' for stdout; the text report then\n"
+        "                 goes to stderr)\n"
+        "  -h, --help     this text\n");
+}
+
+/* 1 agrees, 0 disagrees, -1 no opinion (valence near 0 or not given, or no key). */
+static int mode_agrees(double valence, const es_metrics *m)
+{
+    if (isnan(valence) || fabs(valence) < 0.2 || m->key_tonic < 0) return -1;
+    return (valence > 0) == (m->key_major == 1);
+}
+
+static void write_json(FILE *f, const char *input, const double *cuts, size_t n_cuts, double valence,
+                       double arousal, const es_metrics *m)
+{
+    es_json j;
+    es_json_init(&j, f, 1);
+    es_json_begin_object(&j);
+    es_json_kv_string(&j, "file", input);
+    es_json_kv_number(&j, "duration", m->duration);
+    es_json_kv_int(&j, "notes", (long long)m->n_notes);
+    es_json_key(&j, "cuts");
+    es_json_begin_array(&j);
+    for (size_t i = 0; i < n_cuts; i++) es_json_number(&j, cuts[i]);
+    es_json_end_array(&j);
+    es_json_kv_number(&j, "hit_rate_1s", m->hit_rate_1s);
+    es_json_kv_number(&j, "hit_rate_100ms", m->hit_rate_100ms);
+    es_json_key(&j, "key");
+    if (m->key_tonic >= 0) {
+        es_json_begin_object(&j);
+        es_json_kv_string(&j, "tonic", key_names[m->key_tonic]);
+        es_json_kv_string(&j, "mode", m->key_major ? "major" : "minor");
+        es_json_kv_number(&j, "correlation", m->key_corr);
+        es_json_end_object(&j);
+    } else {
+        es_json_null(&j);
+    }
+    es_json_kv_number(&j, "majorness", m->majorness);
+    es_json_kv_number(&j, "tempo_bpm", m->tempo_bpm);
+    es_json_kv_number(&j, "tempo_ioi_bpm", m->tempo_ioi_bpm);
+    es_json_kv_number(&j, "note_density", m->note_density);
+    es_json_kv_number(&j, "mean_velocity", m->mean_velocity);
+    es_json_kv_number(&j, "polyphony", m->polyphony);
+    es_json_kv_number(&j, "pc_entropy", m->pc_entropy);
+    es_json_kv_number(&j, "scale_consistency", m->scale_consistency);
+    es_json_kv_number(&j, "groove_consistency", m->groove_consistency);
+    es_json_kv_number(&j, "empty_beat_rate", m->empty_beat_rate);
+    if (!isnan(valence) || !isnan(arousal)) {
+        es_json_key(&j, "requested");
+        es_json_begin_object(&j);
+        es_json_kv_number(&j, "valence", valence);
+        es_json_kv_number(&j, "arousal", arousal);
+        int agree = mode_agrees(valence, m);
+        es_json_key(&j, "mode_agrees");
+        if (agree < 0) es_json_null(&j);
+        else es_json_bool(&j, agree);
+        es_json_end_object(&j);
+    }
+    es_json_end_object(&j);
+    fputc('\n', f);
+}
+
+static void write_text(FILE *f, const char *input, size_t n_cuts, double valence, double arousal, const es_metrics *m)
+{
+    fprintf(f, "%s: %.2f s, %zu notes\n", input, m->duration, m->n_notes);
+    if (n_cuts)
+        fprintf(f, "  boundary hit rate   %.0f%% within 1 s, %.0f%% within 0.1 s (%zu cuts)\n", 100 * m->hit_rate_1s,
+                100 * m->hit_rate_100ms, n_cuts);
+    if (m->key_tonic >= 0)
+        fprintf(f, "  key                 %s %s (r = %.2f), major-ness %+.2f\n", key_names[m->key_tonic],
+                m->key_major ? "major" : "minor", m->key_corr, m->majorness);
+    else
+        fprintf(f, "  key                 none (no pitched notes)\n");
+    fprintf(f, "  tempo               %.1f bpm (tempo map), %.1f bpm (from onsets)\n", m->tempo_bpm, m->tempo_ioi_bpm);
+    fprintf(f, "  note density        %.2f notes/s\n", m->note_density);
+    fprintf(f, "  mean velocity       %.1f\n", m->mean_velocity);
+    fprintf(f, "  polyphony           %.2f\n", m->polyphony);
+    fprintf(f, "  pitch-class entropy %.3f bits\n", m->pc_entropy);
+    fprintf(f, "  scale consistency   %.3f\n", m->scale_consistency);
+    fprintf(f, "  groove consistency  %.3f\n", m->groove_consistency);
+    fprintf(f, "  empty-beat rate     %.3f\n", m->empty_beat_rate);
+    if (!isnan(valence)) {
+        int agree = mode_agrees(valence, m);
+        fprintf(f, "  requested valence   %+.2f: %s\n", valence,
+                agree < 0 ? "no mode expected" : agree ? "the mode agrees" : "the mode DISAGREES");
+    }
+    if (!isnan(arousal)) fprintf(f, "  requested arousal   %+.2f (compare tempo and note density)\n", arousal);
+}
+
+static int write_json_file(const char *path, const char *input, const double *cuts, size_t n_cuts, double valence,
+                           double arousal, const es_metrics *m)
+{
+    es_outfile o;
+    if (es_outfile_open(&o, path)) return -1;
+    FILE *f = fdopen(o.fd, "w");
+    if (!f) {
+        es_outfile_abort(&o);
+        return es_fail("%s: cannot write", path);
+    }
+    o.fd = -1; /* the FILE owns it now */
+    write_json(f, input, cuts, n_cuts, valence, arousal, m);
+    int failed = ferror(f);
+    if (fclose(f) != 0) failed = 1;
+    if (failed) {
+        es_outfile_abort(&o);
+        return es_fail("%s: write failed", path);
+    }
+    return es_outfile_commit(&o);
+}
+
+static int mood_value(const char *name, const char *arg, double *out)
+{
+    if (es_parse_double(arg, out) || *out < -1 || *out > 1) {
+        fprintf(stderr, "emsync eval: --%s wants a number in [-1, 1], got '%s'\n", name, arg);
+        return -1;
+    }
+    return 0;
+}
+
+int cmd_eval(int argc, char **argv)
+{
+    enum { O_CUTS = 1000, O_VALENCE, O_AROUSAL, O_JSON };
+    static const struct option long_options[] = {
+        {"cuts", required_argument, NULL, O_CUTS},
+        {"valence", required_argument, NULL, O_VALENCE},
+        {"arousal", required_argument, NULL, O_AROUSAL},
+        {"json", required_argument, NULL, O_JSON},
+        {"help", no_argument, NULL, 'h'},
+        {0, 0, 0, 0},
+    };
+    double valence = NAN, arousal = NAN, *cuts = NULL;
+    size_t n_cuts = 0;
+    const char *json = NULL;
+    int c, status = ES_EXIT_USAGE;
+    es_score s = {0};
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":h", long_options, NULL)) != -1) {
+        switch (c) {
+        case O_CUTS:
+            free(cuts);
+            cuts = NULL;
+            if (es_parse_time_list(optarg, &cuts, &n_cuts)) {
+                fprintf(stderr, "emsync eval: --cuts: %s\n", es_error());
+                goto end;
+            }
+            break;
+        case O_VALENCE:
+            if (mood_value("valence", optarg, &valence)) goto end;
+            break;
+        case O_AROUSAL:
+            if (mood_value("arousal", optarg, &arousal)) goto end;
+            break;
+        case O_JSON: json = optarg; break;
+        case 'h':
+            usage(stdout);
+            status = ES_EXIT_OK;
+            goto end;
+        case ':':
+            fprintf(stderr, "emsync eval: %s needs a value\n", argv[optind - 1]);
+            goto end;
+        default:
+            fprintf(stderr, "emsync eval: unknown option '%s'\n", argv[optind - 1]);
+            usage(stderr);
+            goto end;
+        }
+    }
+    if (optind != argc - 1) {
+        fprintf(stderr, "emsync eval: %s\n", optind >= argc ? "missing input FILE.mid" : "only one input FILE.mid");
+        usage(stderr);
+        goto end;
+    }
+    const char *input = argv[optind];
+    if (json && strcmp(json, "-") && es_same_file(json, input)) {
+        fprintf(stderr, "emsync eval: --json %s would overwrite the input\n", json);
+        goto end;
+    }
+
+    status = ES_EXIT_FAILURE;
+    es_metrics m;
+    if (es_midi_read(input, &s) || es_metrics_compute(&s, cuts, n_cuts, &m)) {
+        fprintf(stderr, "emsync: %s\n", es_error());
+        goto end;
+    }
+    int json_stdout = json && !strcmp(json, "-");
+    if (json_stdout) {
+        write_json(stdout, input, cuts, n_cuts, valence, arousal, &m);
+    } else if (json && write_json_file(json, input, cuts, n_cuts, valence, arousal, &m)) {
+        fprintf(stderr, "emsync: %s\n", es_error());
+        goto end;
+    }
+    write_text(json_stdout ? stderr : stdout, input, n_cuts, valence, arousal, &m);
+    if (fflush(stdout) != 0) {
+        fprintf(stderr, "emsync: stdout: write failed\n");
+        goto end;
+    }
+    status = ES_EXIT_OK;
+end:
+    es_score_free(&s);
+    free(cuts);
+    return status;
+}

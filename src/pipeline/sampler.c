@@ -1,0 +1,155 @@
+/* Face summaries and thumbnails from the sampled frames (see sampler.h). */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/error.h"
+#include "core/progress.h"
+#include "pipeline/sampler.h"
+
+#define MAX_FACES 16
+#define FULL_WEIGHT_AREA 0.02  /* a face covering 2% of the frame counts fully */
+
+/* face-api's class order -> EMSYNC's Ekman order */
+static const es_emotion expr_to_emotion[ES_EXPRESSIONS] = {
+    ES_EMO_NEUTRAL, ES_EMO_JOY, ES_EMO_SADNESS, ES_EMO_ANGER, ES_EMO_FEAR, ES_EMO_DISGUST, ES_EMO_SURPRISE,
+};
+
+void es_sampler_init(es_sampler *s, es_face_model *model)
+{
+    memset(s, 0, sizeof *s);
+    s->model = model;
+    s->thumb_interval = 1.0;
+}
+
+static void add_faces(es_sampler *s, double time, const uint8_t *rgb, int w, int h, int stride)
+{
+    es_face faces[MAX_FACES];
+    double t0 = es_now();
+    int n = es_faces_detect(s->model, rgb, w, h, stride, faces, MAX_FACES);
+    s->face_seconds += es_now() - t0;
+    if (n < 0) {
+        s->failed = 1;
+        return;
+    }
+    if (es_grow((void **)&s->samples, &s->cap_samples, s->n_samples + 1, sizeof *s->samples)) {
+        s->failed = 1;
+        return;
+    }
+    es_face_sample *fs = &s->samples[s->n_samples++];
+    memset(fs, 0, sizeof *fs);
+    fs->time = time;
+    fs->faces = n;
+    double frame_area = (double)w * h;
+    for (int i = 0; i < n; i++) {
+        double area = fmax(0, faces[i].w) * fmax(0, faces[i].h) / frame_area;
+        fs->largest_area = fmax(fs->largest_area, area);
+        double weight = faces[i].score * fmin(1.0, area / FULL_WEIGHT_AREA);
+        fs->weight += weight;
+        for (int k = 0; k < ES_EXPRESSIONS; k++) fs->expressions[expr_to_emotion[k]] += weight * faces[i].expressions[k];
+    }
+    if (fs->weight > 0)
+        for (int k = 0; k < ES_EMO_COUNT; k++) fs->expressions[k] /= fs->weight;
+    fs->weight = fmin(fs->weight, 1.0);
+}
+
+/* Area-averaged downscale to ES_THUMB_WIDTH wide. */
+static int make_thumb(es_thumb *t, double time, const uint8_t *rgb, int w, int h, int stride)
+{
+    int tw = w < ES_THUMB_WIDTH ? w : ES_THUMB_WIDTH;
+    int th = (int)lround((double)h * tw / w);
+    if (th < 1) th = 1;
+    t->rgb = es_malloc((size_t)tw * th * 3);
+    if (!t->rgb) return -1;
+    t->time = time;
+    t->width = tw;
+    t->height = th;
+    for (int y = 0; y < th; y++) {
+        int y0 = (int)((long long)y * h / th), y1 = (int)((long long)(y + 1) * h / th);
+        if (y1 <= y0) y1 = y0 + 1;
+        for (int x = 0; x < tw; x++) {
+            int x0 = (int)((long long)x * w / tw), x1 = (int)((long long)(x + 1) * w / tw);
+            if (x1 <= x0) x1 = x0 + 1;
+            unsigned sum[3] = {0, 0, 0}, count = 0;
+            for (int yy = y0; yy < y1; yy++)
+                for (int xx = x0; xx < x1; xx++) {
+                    const uint8_t *p = rgb + (size_t)yy * stride + (size_t)xx * 3;
+                    sum[0] += p[0];
+                    sum[1] += p[1];
+                    sum[2] += p[2];
+                    count++;
+                }
+            uint8_t *q = t->rgb + ((size_t)y * tw + x) * 3;
+            for (int c = 0; c < 3; c++) q[c] = (uint8_t)((sum[c] + count / 2) / count);
+        }
+    }
+    return 0;
+}
+
+/* When the reservoir is full, keep every other thumbnail and double the spacing. */
+static void thin_thumbs(es_sampler *s)
+{
+    size_t kept = 0;
+    for (size_t i = 0; i < s->n_thumbs; i++) {
+        if (i % 2 == 0) s->thumbs[kept++] = s->thumbs[i];
+        else free(s->thumbs[i].rgb);
+    }
+    s->n_thumbs = kept;
+    s->thumb_interval *= 2;
+}
+
+void es_sampler_on_frame(void *user, double time, const uint8_t *rgb, int width, int height, int stride)
+{
+    es_sampler *s = user;
+    if (s->failed || width < 1 || height < 1) return;
+    if (s->model) add_faces(s, time, rgb, width, height, stride);
+    if (time + 1e-9 >= s->next_thumb) {
+        if (s->n_thumbs == ES_MAX_THUMBS) thin_thumbs(s);
+        if (make_thumb(&s->thumbs[s->n_thumbs], time, rgb, width, height, stride)) {
+            s->failed = 1;
+            return;
+        }
+        s->n_thumbs++;
+        s->next_thumb = time + s->thumb_interval;
+    }
+}
+
+void es_sampler_apply(const es_sampler *s, es_scene_affect *scenes, size_t n_scenes)
+{
+    size_t i = 0;
+    for (size_t k = 0; k < n_scenes; k++) {
+        es_scene_affect *sc = &scenes[k];
+        double faces = 0, area = 0, weight = 0, expr[ES_EMO_COUNT] = {0};
+        size_t count = 0;
+        while (i < s->n_samples && s->samples[i].time < sc->start) i++;
+        for (; i < s->n_samples && (s->samples[i].time < sc->end || k + 1 == n_scenes); i++) {
+            const es_face_sample *fs = &s->samples[i];
+            count++;
+            faces += fs->faces;
+            area += fs->largest_area;
+            weight += fs->weight;
+            for (int e = 0; e < ES_EMO_COUNT; e++) expr[e] += fs->weight * fs->expressions[e];
+        }
+        sc->face_frames = count;
+        if (!count) continue;
+        sc->faces_per_frame = faces / (double)count;
+        sc->face_area = area / (double)count;
+        sc->face_weight = weight / (double)count;
+        for (int e = 0; e < ES_EMO_COUNT; e++) sc->expressions[e] = weight > 0 ? expr[e] / weight : 0;
+    }
+}
+
+const es_thumb *es_sampler_thumb_at(const es_sampler *s, double t)
+{
+    const es_thumb *best = NULL;
+    for (size_t i = 0; i < s->n_thumbs; i++)
+        if (!best || fabs(s->thumbs[i].time - t) < fabs(best->time - t)) best = &s->thumbs[i];
+    return best;
+}
+
+void es_sampler_free(es_sampler *s)
+{
+    for (size_t i = 0; i < s->n_thumbs; i++) free(s->thumbs[i].rgb);
+    free(s->samples);
+    memset(s, 0, sizeof *s);
+}
