@@ -12,6 +12,7 @@ typedef struct {
 } es_command;
 
 int cmd_score(int argc, char **argv);
+int cmd_compose(int argc, char **argv);
 int cmd_analyze(int argc, char **argv);
 int cmd_faces(int argc, char **argv);
 int cmd_model_logits(int argc, char **argv);

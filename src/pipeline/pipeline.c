@@ -132,6 +132,44 @@ int es_pipeline_analyze(es_pipeline *p)
     return 0;
 }
 
+int es_pipeline_plan(es_pipeline *p, double duration, const double *bounds, size_t n_bounds, double valence,
+                     double arousal)
+{
+    if (!(duration > 0)) return es_fail("the duration must be positive");
+    p->analysis.info.duration = duration;
+    p->fixed_mood = 1;
+    p->fixed_valence = valence;
+    p->fixed_arousal = arousal;
+    p->user_cuts_given = 1;
+    p->bounds = es_malloc((n_bounds ? n_bounds : 1) * sizeof *p->bounds);
+    p->moods = es_calloc(1, sizeof *p->moods);
+    if (!p->bounds || !p->moods) return -1;
+    for (size_t i = 0; i < n_bounds; i++)
+        if (bounds[i] > 0 && bounds[i] < duration) p->bounds[p->n_bounds++] = bounds[i];
+    p->moods[0] = (es_mood_segment){0, valence, arousal};
+    p->n_moods = 1;
+    return 0;
+}
+
+static int compose_emsync(es_pipeline *p, const char *model_path, const es_compose_request *req)
+{
+    es_nn_model *model = es_nn_model_load(model_path, ES_NN_F16, 0);
+    if (!model) return -1;
+    es_emsync_options opt;
+    es_emsync_options_default(&opt);
+    opt.model = model;
+    opt.exact = p->exact;
+    opt.candidates = p->candidates;
+    int r = es_compose_emsync(req, &opt, &p->score, &p->emsync);
+    if (r == 0) {
+        p->composer_used = "emsync";
+        snprintf(p->model_used, sizeof p->model_used, "%s", model_path);
+        p->model_shape = *es_nn_model_hparams(model);
+    }
+    es_nn_model_free(model);
+    return r;
+}
+
 int es_pipeline_compose(es_pipeline *p)
 {
     double t0 = es_now();
@@ -143,11 +181,16 @@ int es_pipeline_compose(es_pipeline *p)
         .n_moods = p->n_moods,
         .seed = p->seed,
     };
-    if (p->composer == ES_COMPOSER_EMSYNC)
-        return es_fail("the EMSYNC composer is not available in this build; use --composer rules");
+    const char *model = p->composer == ES_COMPOSER_RULES ? NULL : es_find_model(p->model);
+    if (p->composer == ES_COMPOSER_EMSYNC && !model)
+        return es_fail("no EMSYNC checkpoint: pass --model FILE.pt or set EMSYNC_MODEL (see README)");
     es_progress_stage("compose");
-    if (es_compose_rules(&req, &p->score)) return -1;
-    p->composer_used = "rules";
+    if (model) {
+        if (compose_emsync(p, model, &req)) return -1;
+    } else {
+        if (es_compose_rules(&req, &p->score)) return -1;
+        p->composer_used = "rules";
+    }
     es_progress_done();
     es_pipeline_time(p, "compose", es_now() - t0);
     return 0;
@@ -271,6 +314,33 @@ static void json_report(const es_pipeline *p, es_json *j, const char *video, con
     es_json_kv_string(j, "composer", p->composer_used);
     es_json_kv_int(j, "seed", (long long)p->seed);
     es_json_kv_int(j, "notes", (long long)p->score.n_notes);
+    if (p->model_used[0]) {
+        const es_nn_hparams *h = &p->model_shape;
+        es_json_key(j, "model");
+        es_json_begin_object(j);
+        es_json_kv_string(j, "path", p->model_used);
+        es_json_kv_int(j, "layers", h->n_layers);
+        es_json_kv_int(j, "d_model", h->d_model);
+        es_json_kv_int(j, "heads", h->n_heads);
+        es_json_kv_int(j, "d_ff", h->d_ff);
+        es_json_kv_int(j, "context", h->context);
+        es_json_kv_int(j, "vocab", h->vocab);
+        es_json_end_object(j);
+        es_json_key(j, "generation");
+        es_json_begin_object(j);
+        es_json_kv_string(j, "window", p->exact ? "exact" : "fast");
+        es_json_kv_int(j, "tokens", (long long)p->emsync.n_tokens);
+        es_json_kv_number(j, "tokens_per_second", p->emsync.tokens_per_second);
+        es_json_kv_number(j, "seconds", p->emsync.seconds);
+        es_json_kv_int(j, "candidates", p->candidates);
+        es_json_kv_int(j, "chosen", p->emsync.chosen);
+        es_json_kv_int(j, "boundaries_hit", (long long)p->emsync.boundaries_hit);
+        es_json_kv_int(j, "boundaries_missed", (long long)(p->n_bounds - p->emsync.boundaries_hit));
+        es_json_kv_int(j, "refills", p->emsync.refills);
+        es_json_key(j, "capped");
+        es_json_bool(j, p->emsync.capped);
+        es_json_end_object(j);
+    }
     es_json_key(j, "tempo");
     es_json_begin_array(j);
     for (size_t i = 0; i < p->score.n_tempos; i++) {
@@ -342,6 +412,7 @@ void es_pipeline_free(es_pipeline *p)
     free(p->scenes);
     free(p->moods);
     es_score_free(&p->score);
+    es_emsync_report_free(&p->emsync);
     free(p->pcm);
     memset(p, 0, sizeof *p);
 }

@@ -11,6 +11,7 @@
 #include "emotion/affect.h"
 #include "media/decode.h"
 #include "music/compose.h"
+#include "music/emsync_generate.h"
 #include "music/score.h"
 #include "pipeline/sampler.h"
 
@@ -49,6 +50,9 @@ typedef struct {
     es_mood_segment *moods; size_t n_moods;             /* what the composer was given */
     es_score score;
     const char *composer_used;    /* "rules" or "emsync" */
+    char model_used[512];         /* checkpoint path when the EMSYNC composer ran */
+    es_nn_hparams model_shape;    /* its hyperparameters */
+    es_emsync_report emsync;      /* what the EMSYNC composer reports (tokens, speed, hits) */
     float *pcm; size_t n_pcm_frames;                    /* 48 kHz stereo, finished */
     double measured_lufs;         /* loudness before normalisation */
     const char *soundfont_used;
@@ -61,6 +65,11 @@ void es_pipeline_init(es_pipeline *p);
 /* Decodes p->input once, finds the boundaries and estimates the mood per scene (or takes the
  * fixed one). Returns 0 or -1 with one error line. Shows progress. */
 int es_pipeline_analyze(es_pipeline *p);
+
+/* Sets up a composition without a video: duration seconds, boundaries (ascending; those outside
+ * (0, duration) are dropped) and one mood. Use instead of es_pipeline_analyze. Returns 0 or -1. */
+int es_pipeline_plan(es_pipeline *p, double duration, const double *bounds, size_t n_bounds, double valence,
+                     double arousal);
 
 /* Composes music for the analysed video into p->score. Returns 0 or -1. */
 int es_pipeline_compose(es_pipeline *p);

@@ -10,7 +10,12 @@ near() { awk -v a="$1" -v b="$2" -v t="$3" 'BEGIN { d = a - b; if (d < 0) d = -d
 
 # default naming in the current directory, JSON and WAV side outputs
 if ! "$ES_BIN" score "$d/cuts.mp4" --seed 7 --json cuts.json --wav cuts.wav -q 2>err.txt; then
-  fail "score cuts.mp4 failed: $(cat err.txt)"; finish
+  fail "score cuts.mp4 failed: $(cat err.txt)"; 
+# the EMSYNC network scores a video too (a small golden checkpoint with random weights)
+"$ES_BIN" score "$d/short.mp4" --model "$ES_ROOT/tests/data/emsync/tiny-t2.pt" -o em.mp4 --json em.json -q 2>err.txt || fail "score with a model failed: $(cat err.txt)"
+check "scored with the EMSYNC network" [ "$(jq -r .music.composer em.json)" = emsync ]
+check "its video written" [ -s em.mp4 ]
+finish
 fi
 check "default output name" [ -s cuts.emsync.mp4 ]
 check "default MIDI beside the output" [ -s cuts.emsync.mid ]
@@ -56,4 +61,9 @@ check "emotion fixed to sadness" [ "$(jq -c '[.emotion.used[0].valence, .emotion
 # a clip of 2.5 s without audio; mixing with no original audio still works
 "$ES_BIN" score "$d/short.mp4" --original-audio mix -q 2>err.txt || fail "short clip failed: $(cat err.txt)"
 check "short clip scored" [ -s short.emsync.mp4 ]
+
+# the EMSYNC network scores a video too (a small golden checkpoint with random weights)
+"$ES_BIN" score "$d/short.mp4" --model "$ES_ROOT/tests/data/emsync/tiny-t2.pt" -o em.mp4 --json em.json -q 2>err.txt || fail "score with a model failed: $(cat err.txt)"
+check "scored with the EMSYNC network" [ "$(jq -r .music.composer em.json)" = emsync ]
+check "its video written" [ -s em.mp4 ]
 finish

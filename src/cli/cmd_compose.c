@@ -1,0 +1,154 @@
+/* emsync compose: music for a duration, a mood and boundaries, without a video: a MIDI file
+ * (and optionally WAV and a JSON report). The built-in composer unless a model is given or found. */
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "audio/loudness.h"
+#include "cli/cli.h"
+#include "cli/options.h"
+#include "core/error.h"
+#include "core/parse.h"
+#include "core/progress.h"
+#include "music/midi.h"
+#include "pipeline/pipeline.h"
+
+#define MAX_DURATION (4 * 3600.0)
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+        "usage: emsync compose --duration S -o OUT.mid [options]\n"
+        "\n"
+        "Composes S seconds of music for a mood, with a chord change on each boundary.\n"
+        "\n"
+        "      --duration S         seconds of music, (0, 14400] (required)\n"
+        "  -o, --output F           MIDI file to write (required)\n"
+        "  -y, --overwrite          replace existing output files (default: refuse)\n"
+        "      --valence V          valence in [-1, 1] (with --arousal; default 0)\n"
+        "      --arousal A          arousal in [-1, 1] (with --valence; default 0)\n"
+        "      --emotion NAME       %s, through EMSYNC's table\n"
+        "      --cuts t1,t2,...     boundaries in seconds (default: none)\n"
+        "      --seed N             random seed, 0..2147483647 (default 1); same seed, same MIDI\n"
+        "      --composer C         auto (default) | rules | emsync\n"
+        "      --model F            EMSYNC checkpoint (default: $EMSYNC_MODEL, then\n"
+        "                           ~/.local/share/emsync/emsync.pt); without one: rules\n"
+        "      --exact              EMSYNC: recompute the sliding window each step like the reference\n"
+        "      --candidates K       EMSYNC: K candidates in one batch, keep the best at the cuts (default 1)\n"
+        "      --wav F              also render the music to WAV (default: none)\n"
+        "      --soundfont F        GM soundfont for --wav (default: the distribution's)\n"
+        "      --json F             report: tempo, chords, tokens, tokens/s, boundary hits (default: none)\n"
+        "  -q, --quiet              no progress on stderr\n"
+        "  -h, --help               this text\n"
+        "\n"
+        "example:\n"
+        "  emsync compose --duration 30 --emotion joy --cuts 8,16 --seed 2 -o joy.mid\n",
+        es_emotion_names());
+}
+
+static const struct option long_options[] = {
+    {"duration", required_argument, NULL, OPT_DURATION},
+    {"output", required_argument, NULL, 'o'},
+    {"overwrite", no_argument, NULL, 'y'},
+    {"wav", required_argument, NULL, OPT_WAV},
+    {"soundfont", required_argument, NULL, OPT_SOUNDFONT},
+    {"json", required_argument, NULL, OPT_JSON},
+    {"quiet", no_argument, NULL, 'q'},
+    {"help", no_argument, NULL, 'h'},
+    CLI_MUSIC_LONG_OPTIONS,
+    {NULL, 0, NULL, 0},
+};
+
+int cmd_compose(int argc, char **argv)
+{
+    cli_music_opts m;
+    cli_music_opts_init(&m);
+    m.seed = 1;
+    es_pipeline p;
+    es_pipeline_init(&p);
+    const char *out = NULL, *wav = NULL, *json = NULL, *soundfont = NULL;
+    double duration = NAN;
+    int overwrite = 0, status = ES_EXIT_USAGE, c;
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":o:yqh", long_options, NULL)) != -1) {
+        int r = cli_music_option(&m, c, optarg, "compose");
+        if (r < 0) goto end;
+        if (r > 0) continue;
+        switch (c) {
+        case OPT_DURATION:
+            if (es_parse_double(optarg, &duration) || !(duration > 0) || duration > MAX_DURATION) {
+                cli_usage_error("compose", "--duration must be seconds in (0, 14400], not '%s'", optarg);
+                goto end;
+            }
+            break;
+        case 'o': out = optarg; break;
+        case 'y': overwrite = 1; break;
+        case OPT_WAV: wav = optarg; break;
+        case OPT_SOUNDFONT: soundfont = optarg; break;
+        case OPT_JSON: json = optarg; break;
+        case 'q': es_progress_quiet(1); break;
+        case 'h': usage(stdout); status = ES_EXIT_OK; goto end;
+        case ':': cli_usage_error("compose", "option '%s' needs a value", argv[optind - 1]); goto end;
+        default: cli_usage_error("compose", "unknown option '%s'", argv[optind - 1]); goto end;
+        }
+    }
+    if (optind < argc) {
+        cli_usage_error("compose", "unexpected argument '%s'", argv[optind]);
+        goto end;
+    }
+    if (isnan(duration)) {
+        cli_usage_error("compose", "--duration is required");
+        goto end;
+    }
+    if (!out) {
+        cli_usage_error("compose", "-o OUT.mid is required");
+        goto end;
+    }
+    double valence = 0, arousal = 0;
+    if (cli_music_mood(&m, "compose", &valence, &arousal) < 0) goto end;
+
+    status = ES_EXIT_FAILURE;
+    const char *dests[] = {out, wav, json};
+    for (int i = 0; i < 3; i++) {
+        if (!dests[i]) continue;
+        for (int k = 0; k < i; k++)
+            if (dests[k] && !strcmp(dests[k], dests[i])) {
+                es_fail("%s: named for two outputs", dests[i]);
+                goto fail;
+            }
+        if (cli_check_destination(dests[i], "", overwrite)) goto fail;
+    }
+    if (es_pipeline_plan(&p, duration, m.cuts, m.n_cuts, valence, arousal)) goto fail;
+    p.seed = m.seed;
+    p.composer = m.composer;
+    p.model = m.model;
+    p.exact = m.exact;
+    p.candidates = m.candidates;
+    if (es_pipeline_compose(&p)) goto fail;
+    if (wav) {
+        p.soundfont = soundfont;
+        if (es_pipeline_render(&p, -16.0, duration > 3.0 ? 3.0 : 0.0)) goto fail;
+    }
+    if (es_midi_write(&p.score, out)) goto fail;
+    if (wav && es_wav_write(wav, p.pcm, p.n_pcm_frames, 48000)) {
+        unlink(out);
+        goto fail;
+    }
+    if (json && es_pipeline_write_json(&p, json, NULL, out, wav)) {
+        unlink(out);
+        if (wav) unlink(wav);
+        goto fail;
+    }
+    es_progress_note("emsync: wrote %s (%s composer, %zu notes)", out, p.composer_used, p.score.n_notes);
+    status = ES_EXIT_OK;
+    goto end;
+fail:
+    fprintf(stderr, "emsync: %s\n", es_error());
+end:
+    es_pipeline_free(&p);
+    cli_music_opts_free(&m);
+    return status;
+}

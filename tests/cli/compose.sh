@@ -1,0 +1,48 @@
+# emsync compose with both composers: the built-in one and the EMSYNC network (a small golden
+# checkpoint with random weights), reproducibility, the JSON report, and bad usage.
+. "$(dirname "$0")/../cli-lib.sh"
+cd "$scratch"
+export HOME="$scratch" XDG_DATA_HOME="$scratch/share"
+unset EMSYNC_MODEL
+model="$ES_ROOT/tests/data/emsync/tiny-t2.pt"
+
+"$ES_BIN" compose --duration 30 --emotion joy --cuts 8,16 --seed 2 -o joy.mid --json joy.json -q || fail "rules compose failed"
+check "MIDI written" [ "$(head -c 4 joy.mid)" = MThd ]
+check "rules composer without a model" [ "$(jq -r .music.composer joy.json)" = rules ]
+for b in 8 16; do
+  check "chord within 50 ms of $b s" jq -e --argjson b $b '[.music.chords[] | select((.time - $b) | fabs <= 0.05)] | length >= 1' joy.json
+done
+"$ES_BIN" compose --duration 30 --emotion joy --cuts 8,16 --seed 2 -o joy2.mid -q || fail "second compose failed"
+check "same seed, same bytes" cmp -s joy.mid joy2.mid
+
+# the EMSYNC network from a checkpoint
+"$ES_BIN" compose --duration 8 --valence 0.5 --arousal -0.2 --cuts 3,5 --model "$model" --seed 4 -o em.mid --json em.json -q 2>err.txt || fail "emsync compose failed: $(cat err.txt)"
+check "emsync composer used" [ "$(jq -r .music.composer em.json)" = emsync ]
+check "model shapes read off the checkpoint" [ "$(jq -c '[.music.model.layers, .music.model.d_model, .music.model.heads, .music.model.context]' em.json)" = "[2,64,8,32]" ]
+check "tokens generated" jq -e '.music.generation.tokens > 20' em.json
+check "hits + misses = boundaries" jq -e '.music.generation.boundaries_hit + .music.generation.boundaries_missed == 2' em.json
+check "fast window mode by default" [ "$(jq -r .music.generation.window em.json)" = fast ]
+"$ES_BIN" compose --duration 8 --valence 0.5 --arousal -0.2 --cuts 3,5 --model "$model" --seed 4 -o em2.mid -q || fail "emsync repeat failed"
+check "emsync: same seed, same bytes" cmp -s em.mid em2.mid
+EMSYNC_MODEL="$model" "$ES_BIN" compose --duration 4 --exact --candidates 3 -o ex.mid --json ex.json -q || fail "exact/candidates failed"
+check "model found through EMSYNC_MODEL" [ "$(jq -r .music.composer ex.json)" = emsync ]
+check "exact window mode reported" [ "$(jq -r .music.generation.window ex.json)" = exact ]
+check "three candidates" [ "$(jq .music.generation.candidates ex.json)" = 3 ]
+mkdir -p share/emsync && cp "$model" share/emsync/emsync.pt
+"$ES_BIN" compose --duration 2 -o dd.mid --json dd.json -q || fail "data-dir model failed"
+check "model found in the data directory" [ "$(jq -r .music.composer dd.json)" = emsync ]
+"$ES_BIN" compose --duration 2 --composer rules -o rr.mid --json rr.json -q || fail "--composer rules failed"
+check "--composer rules overrides a found model" [ "$(jq -r .music.composer rr.json)" = rules ]
+rm -rf share
+
+expect_error 1 "no EMSYNC checkpoint"      -- compose --duration 5 --composer emsync -o x.mid
+expect_error 1 "nothing.pt: "              -- compose --duration 5 --model "$scratch/nothing.pt" -o x.mid
+expect_error 1 "text.txt: "                -- compose --duration 5 --model "$ES_TEST_DATA/text.txt" -o x.mid
+expect_error 2 "--duration is required"    -- compose -o x.mid
+expect_error 2 "--duration must be"        -- compose --duration -3 -o x.mid
+expect_error 2 "--duration must be"        -- compose --duration 1e9 -o x.mid
+expect_error 2 "-o OUT.mid is required"    -- compose --duration 5
+expect_error 2 "'x' is not a time"         -- compose --duration 5 --cuts 1,x -o x.mid
+expect_error 2 "--candidates"              -- compose --duration 5 --candidates 0 -o x.mid
+expect_error 1 "joy.mid: already exists"   -- compose --duration 5 -o "$scratch/joy.mid"
+finish
