@@ -125,10 +125,12 @@ int main(int argc, char **argv)
     double cycle = t_prefill * (keep + 1.0) / prefill_n + (window - keep) * (t_step + t_step_short) / 2;
     double fast_amortised = (window - keep) / cycle;
 
+    double rss = peak_rss_mb(); /* before the bandwidth test's own buffer */
     double bw = measure_bandwidth((int)threads);
     size_t wbytes = es_nn_model_stream_bytes(m);
-    /* per token near a full window: weights + K and V of every cached row + E (fp32) */
-    size_t kv = (size_t)hp->n_layers * hp->context * hp->d_model * 2 * sizeof(float);
+    /* per token near a full window: weights + K and V of every cached row (float16 with 16-bit
+     * weights) + the relative embeddings E (float32) */
+    size_t kv = (size_t)hp->n_layers * hp->context * hp->d_model * 2 * (f32 ? 4 : 2);
     size_t ebytes = (size_t)hp->n_layers * hp->context * hp->d_head * sizeof(float);
     double ceil_full = bw * 1e9 / (double)(wbytes + kv + ebytes), ceil_w = bw * 1e9 / (double)wbytes;
 
@@ -141,7 +143,7 @@ int main(int argc, char **argv)
     printf("| fast decode incl. re-anchoring (keep %d) | %.1f tokens/s |\n", keep, fast_amortised);
     printf("| exact mode (full window recomputed per token) | %.2f tokens/s |\n", 1 / t_prefill);
     printf("| K=4 candidates, window nearly full | %.1f tokens/s total (%.1f steps/s) |\n", K / t_step4, 1 / t_step4);
-    printf("| peak RSS (model + 4 caches) | %.0f MB |\n", peak_rss_mb());
+    printf("| peak RSS (load, model, 4 caches) | %.0f MB |\n", rss);
     printf("| measured read bandwidth (%ld threads) | %.1f GB/s |\n", threads, bw);
     printf("| bytes per token: weights / + KV cache at full window | %.1f MB / %.1f MB |\n", wbytes / 1e6, (wbytes + kv + ebytes) / 1e6);
     printf("| bandwidth-bound ceiling: weights only / full window | %.0f / %.0f tokens/s |\n", ceil_w, ceil_full);

@@ -136,6 +136,36 @@ static void test_drums(void)
     free(d);
 }
 
+/* Energy of frames [from, to) of a two-note score on one key (a: 0 to 1 s, b: given or none). */
+static double overlap_energy(double b_start, double b_end, double from, double to)
+{
+    es_score s = {0};
+    s.duration = 2.5;
+    es_score_add_note(&s, ES_STRINGS, 60, 100, 0.0, 1.0);
+    if (b_end > b_start) es_score_add_note(&s, ES_STRINGS, 60, 100, b_start, b_end);
+    float *p = NULL;
+    size_t n = 0;
+    double e = -1;
+    if (es_render_score(&s, sf, RATE, &p, &n) == 0) {
+        e = 0;
+        for (size_t i = (size_t)(from * RATE); i < (size_t)(to * RATE); i++) e += p[2 * i] * (double)p[2 * i];
+    }
+    free(p);
+    es_score_free(&s);
+    return e;
+}
+
+static void test_overlapping_notes(void)
+{
+    /* A note that starts while the same key still sounds keeps sounding until its own end: the
+     * first note's end must not release it (MIDI would, with one note-off per key). */
+    double both = overlap_energy(0.5, 2.0, 1.6, 1.95);
+    double first_only = overlap_energy(0, 0, 1.6, 1.95);
+    fprintf(stderr, "energy 1.6-1.95 s: overlapping %.4f, first note alone %.6f\n", both, first_only);
+    CHECK(both > 0.01);
+    CHECK(both > 20 * first_only);
+}
+
 static void test_bad_soundfonts(void)
 {
     es_score s = {0};
@@ -224,6 +254,7 @@ int main(void)
     test_timing();
     test_length_and_determinism();
     test_drums();
+    test_overlapping_notes();
     test_bad_soundfonts();
     test_default_soundfont();
     return check_report("test_audio_render");

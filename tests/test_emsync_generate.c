@@ -8,6 +8,7 @@
 
 #include "check.h"
 #include "core/error.h"
+#include "core/progress.h"
 #include "core/rng.h"
 #include "music/emsync_generate.h"
 #include "music/emsync_vocab.h"
@@ -267,6 +268,7 @@ static void test_find_model(void)
 
 int main(void)
 {
+    es_progress_quiet(1);
     test_vocab();
     test_decode();
     test_sample();

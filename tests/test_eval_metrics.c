@@ -91,6 +91,17 @@ static void test_rhythm(void)
     CHECK_NEAR(m.empty_beat_rate, 0.5, 1e-12);
     es_score_free(&s);
 
+    /* bars restart at a tempo change: 6 beats (a 4/4 and a 2/4 bar), then two 4/4 bars, a note on
+     * every beat: the pairs differ in 2, 2 and 0 of 48 slots */
+    es_score_add_tempo(&s, 0, 120);
+    es_score_add_tempo(&s, 3.0, 120);
+    s.duration = 7;
+    for (int b = 0; b < 14; b++) add(&s, ES_DRUMS, 42, b * 0.5, b * 0.5 + 0.1);
+    CHECK(es_metrics_compute(&s, NULL, 0, &m) == 0);
+    CHECK_NEAR(m.groove_consistency, 1.0 - 4.0 / (3 * 48), 1e-12);
+    CHECK_NEAR(m.empty_beat_rate, 0.0, 1e-12);
+    es_score_free(&s);
+
     /* tempo map 120 then 60 bpm: 30 beats in 20 s = 90 bpm on average */
     es_score_add_tempo(&s, 0, 120);
     es_score_add_tempo(&s, 10, 60);

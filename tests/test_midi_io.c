@@ -217,6 +217,18 @@ static void test_type0(void)
     es_score_free(&s);
 }
 
+/* Running status that carries on across a meta event (not strictly allowed, found in the wild). */
+static void test_running_after_meta(void)
+{
+    static const uint8_t d[] = {'M', 'T', 'h', 'd', 0, 0, 0, 6, 0, 0, 0, 1, 0, 96,
+                                'M', 'T', 'r', 'k', 0, 0, 0, 16,
+                                0, 0x90, 60, 100, 0, 0xFF, 0x01, 1, 'x', 96, 60, 0, 0, 0xFF, 0x2F, 0};
+    es_score s = {0};
+    CHECK(es_midi_read_mem(d, sizeof d, "mem", &s) == 0 && s.n_notes == 1);
+    if (s.n_notes == 1) CHECK_NEAR(s.notes[0].end, 0.5, 1e-9);
+    es_score_free(&s);
+}
+
 static int fails_with(const uint8_t *d, size_t n, const char *words)
 {
     es_score s = {0};
@@ -348,6 +360,39 @@ static void test_long_gap(void)
     es_score_free(&s);
 }
 
+static size_t count_bytes(const uint8_t *buf, size_t len, const uint8_t *pat, size_t n)
+{
+    size_t c = 0;
+    for (size_t i = 0; i + n <= len; i++) c += memcmp(buf + i, pat, n) == 0;
+    return c;
+}
+
+/* 6 beats at 120 bpm, then 90 bpm: bar 2 is a 2/4 bar so that the tempo change is a downbeat. */
+static void test_meter(void)
+{
+    es_score s = {0};
+    s.duration = 8;
+    es_score_add_tempo(&s, 0, 120);
+    es_score_add_tempo(&s, 3.0, 90);
+    es_score_add_note(&s, ES_PIANO, 60, 80, 3.0, 4.0);
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    CHECK(es_midi_write_mem(&s, &buf, &len) == 0);
+    static const uint8_t two_four[] = {0x9E, 0x00, 0xFF, 0x58, 4, 2, 2, 24, 8};  /* at tick 3840 */
+    static const uint8_t four_four[] = {0x8F, 0x00, 0xFF, 0x58, 4, 4, 2, 24, 8}; /* 1920 later */
+    static const uint8_t any_sig[] = {0xFF, 0x58, 4};
+    CHECK(count_bytes(buf, len, two_four, sizeof two_four) == 1);
+    CHECK(count_bytes(buf, len, four_four, sizeof four_four) == 1);
+    CHECK(count_bytes(buf, len, any_sig, sizeof any_sig) == 3);
+    free(buf);
+    /* whole bars between tempo changes: no extra time signature */
+    s.tempos[1].time = 4.0;
+    CHECK(es_midi_write_mem(&s, &buf, &len) == 0);
+    CHECK(count_bytes(buf, len, any_sig, sizeof any_sig) == 1);
+    free(buf);
+    es_score_free(&s);
+}
+
 static void test_chord_root(void)
 {
     CHECK(es_chord_name_root("C") == 0);
@@ -365,9 +410,11 @@ int main(void)
     test_round_trip();
     test_overlap();
     test_type0();
+    test_running_after_meta();
     test_damaged();
     test_files();
     test_long_gap();
+    test_meter();
     test_chord_root();
     return check_report("test_midi_io");
 }

@@ -203,12 +203,13 @@ static char dir[64];
 static double last_progress;
 static int progress_calls, progress_monotonic = 1;
 
-static void on_progress(void *user, double f)
+/* Records the calls; with user pointing at a fraction, cancels once that is reached. */
+static int on_progress(void *user, double f)
 {
-    (void)user;
     if (f < last_progress || f < 0 || f > 1) progress_monotonic = 0;
     last_progress = f;
     progress_calls++;
+    return user && f >= *(const double *)user;
 }
 
 static int do_mux(const char *in_name, const char *out_name, es_original_audio mode, char *out_path)
@@ -334,6 +335,24 @@ static void test_other_cases(void)
 {
     char out[512];
     file_info o;
+    double a440, a660, peak;
+    /* original audio at 44.1 kHz, 440 Hz left and 550 Hz right, starting at 3 s: resampled, kept
+     * on its side (no 550 Hz on the left) and placed by its timestamp (nothing before 3 s) */
+    CHECK(do_mux("late44k.mp4", "late-mix.mp4", ES_ORIGINAL_AUDIO_MIX, out) == 0);
+    double a550, before440;
+    CHECK(tone_window(out, 0, 4.0, 8.0, 440, 550, &a440, &a550, &peak) == 0);
+    CHECK(tone_window(out, 0, 0.5, 2.9, 440, MUSIC_HZ, &before440, &a660, &peak) == 0);
+    fprintf(stderr, "late44k mix: 440 Hz %.4f, 550 Hz %.4f (left), 440 Hz before 3 s %.5f\n", a440, a550, before440);
+    CHECK_NEAR(a440, TONE_AMP * pow(10, ES_MUX_ORIGINAL_DB / 20), 0.005);
+    CHECK(a550 < 0.003);
+    CHECK(before440 < 0.002);
+    CHECK_NEAR(a660, MUSIC_AMP, 0.02);
+    /* the tone starts at 3 s, within a few ms: 2.90-2.99 s silent, 3.01-3.10 s sounding */
+    CHECK(tone_window(out, 0, 2.90, 2.99, 440, MUSIC_HZ, &a440, &a660, &peak) == 0);
+    CHECK(a440 < 0.01);
+    CHECK(tone_window(out, 0, 3.01, 3.10, 440, MUSIC_HZ, &a440, &a660, &peak) == 0);
+    CHECK(a440 > 0.035);
+
     /* no original audio: MIX and TRACK give the music alone */
     CHECK(do_mux("noaudio.mp4", "noaudio-mix.mp4", ES_ORIGINAL_AUDIO_MIX, out) == 0);
     CHECK(read_info(out, 0, &o) == 0 && o.n_audio == 1 && o.n_video == 500);
@@ -355,10 +374,26 @@ static void test_other_cases(void)
     CHECK(read_info(out, 0, &o) == 0 && o.n_audio == 2);
     CHECK(o.audio_codec[0] && o.audio_codec[1] && !strcmp(o.audio_codec[0], "aac") && !strcmp(o.audio_codec[1], "aac"));
     free_info(&o);
-    double a440, a660, peak;
     CHECK(tone_levels(out, 1, 440, MUSIC_HZ, &a440, &a660, &peak) == 0);
     CHECK_NEAR(a440, TONE_AMP, 0.01); /* the original, at its own level */
     CHECK(a660 < 0.002);
+
+    /* a video starting at 2 s: everything moves to start at 0, the music with the first picture */
+    char offset_in[512];
+    file_info in;
+    snprintf(offset_in, sizeof offset_in, "%s/offset.mkv", test_data_dir());
+    CHECK(read_info(offset_in, 0, &in) == 0);
+    CHECK(do_mux("offset.mkv", "offset-out.mkv", ES_ORIGINAL_AUDIO_TRACK, out) == 0);
+    CHECK(read_info(out, 0, &o) == 0);
+    CHECK(in.n_video == 500 && o.n_video == 500);
+    CHECK_NEAR(in.video[0].pts, 2.0, 1e-9);
+    /* the copied original starts 21 ms before the picture (AAC priming); Matroska then moves
+     * every stream so that nothing is negative */
+    CHECK(o.video[0].pts >= 0 && o.video[0].pts < 0.025);
+    check_video_copied(&in, &o, 1);
+    CHECK_NEAR(o.audio_start, o.video[0].pts, 0.001);
+    free_info(&o);
+    free_info(&in);
 
     /* the duration comes from the video when not given */
     char in_path[512];
@@ -401,20 +436,14 @@ static void test_failures(void)
         {"empty.mp4", "out.mp4", "empty.mp4"},
         {"text.txt", "out.mkv", "text.txt"},
         {"audio-only.m4a", "out.mp4", "no video stream"},
-        {"image.png", "out.mp4", "image.png"},
+        {"image.png", "out.mp4", "not a video"},
         {"missing.mp4", "out.mp4", "missing.mp4"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         snprintf(in_path, sizeof in_path, "%s/%s", test_data_dir(), cases[i].in);
         snprintf(out, sizeof out, "%s/%s", fail_dir, cases[i].out);
         r.input_path = in_path, r.output_path = out;
-        int ret = es_mux(&r);
-        if (!strcmp(cases[i].in, "image.png") && ret == 0) {
-            /* a single picture is a one-frame video to libavformat; acceptable if it worked */
-            unlink(out);
-            continue;
-        }
-        CHECK(ret == -1);
+        CHECK(es_mux(&r) == -1);
         fprintf(stderr, "  %s -> %s: %s\n", cases[i].in, cases[i].out, es_error());
         CHECK(strstr(es_error(), cases[i].why) != NULL);
         CHECK(dir_entries(fail_dir) == 0);
@@ -434,6 +463,28 @@ static void test_failures(void)
     if (f) fclose(f);
     unlink(out);
     CHECK(dir_entries(fail_dir) == 0);
+
+    /* cancelled half way, after the header and half the packets are written: no file, and an
+     * existing one untouched */
+    snprintf(out, sizeof out, "%s/keep.mkv", fail_dir);
+    f = fopen(out, "w");
+    fputs("old", f);
+    fclose(f);
+    double half = 0.5;
+    snprintf(in_path, sizeof in_path, "%s/cuts.mkv", test_data_dir());
+    r.input_path = in_path, r.output_path = out, r.progress = on_progress, r.progress_user = &half;
+    r.original_audio = ES_ORIGINAL_AUDIO_MIX;
+    last_progress = 0, progress_calls = 0;
+    CHECK(es_mux(&r) == -1);
+    CHECK(strstr(es_error(), "cancelled") != NULL);
+    CHECK(last_progress >= 0.5 && last_progress < 0.6);
+    memset(buf, 0, sizeof buf);
+    f = fopen(out, "r");
+    CHECK(f && fread(buf, 1, 7, f) == 3 && !strcmp(buf, "old"));
+    if (f) fclose(f);
+    unlink(out);
+    CHECK(dir_entries(fail_dir) == 0);
+    r.progress = NULL, r.original_audio = ES_ORIGINAL_AUDIO_OFF;
 
     /* a directory that does not exist, and the input as the output */
     snprintf(in_path, sizeof in_path, "%s/cuts.mp4", test_data_dir());

@@ -343,29 +343,47 @@ static int write_model(const char *path, tspec *s, int n)
     return ok ? 0 : -1;
 }
 
+/* Fast (cached, chunked) against naive on a written model; returns the model's hparams check. */
+static void fast_vs_naive(const char *path, es_nn_format fmt, int n, double tol)
+{
+    es_nn_model *m = es_nn_model_load(path, fmt, 2);
+    CHECK(m != NULL);
+    if (!m) { fprintf(stderr, "%s\n", es_error()); return; }
+    int *tok = malloc((size_t)n * sizeof *tok);
+    float *del = malloc((size_t)n * sizeof *del), *a = malloc((size_t)(n + 2) * 1011 * sizeof *a),
+          *b = malloc((size_t)(n + 2) * 1011 * sizeof *b);
+    for (int i = 0; i < n; i++) { tok[i] = i == 0 ? 1010 : i == 5 ? 0 /* a PAD key */ : (i * 131) % 1011; del[i] = (float)((i * 7) % 9); }
+    es_nn_state *st = es_nn_state_new(m, 1);
+    CHECK(es_nn_forward_naive(m, tok, del, n, 0.5, NAN, a) == 0);
+    CHECK(st && es_nn_begin(st, 0, 0.5, NAN, del[0], b) == 0 && es_nn_feed(st, 0, tok, del, n, NULL, b + 2 * 1011) == 0);
+    double worst = 0;
+    for (int i = 0; i < (n + 2) * 1011; i++) worst = fmax(worst, fabs(a[i] - b[i]));
+    fprintf(stderr, "%s %s, %d tokens: max|fast-naive| %.3g\n", path, fmt == ES_NN_F16 ? "f16" : "f32", n, worst);
+    CHECK(worst < tol);
+    es_nn_state_free(st);
+    free(b); free(a); free(del); free(tok);
+    es_nn_model_free(m);
+}
+
 static void test_model_layout(void)
 {
     char dir[] = "/tmp/es-ckpt-XXXXXX", path[64];
     CHECK(mkdtemp(dir) != NULL);
     snprintf(path, sizeof path, "%s/m.pt", dir);
     tspec s[200];
-    int n = model_specs(s, 32, 48, 20, 8, 2);
+    /* d_head 64 like the released model, more tokens than one prefill chunk */
+    int n = model_specs(s, 128, 64, 80, 64, 1);
     CHECK(write_model(path, s, n) == 0);
+    fast_vs_naive(path, ES_NN_F32, 76, 1e-4);
+    fast_vs_naive(path, ES_NN_F16, 76, 1e-2);
+    n = model_specs(s, 32, 48, 20, 8, 2);
+    CHECK(write_model(path, s, n) == 0);
+    fast_vs_naive(path, ES_NN_F32, 18, 1e-4);
     es_nn_model *m = es_nn_model_load(path, ES_NN_F32, 1);
     CHECK(m != NULL);
     if (m) {
         const es_nn_hparams *hp = es_nn_model_hparams(m);
         CHECK(hp->n_layers == 2 && hp->d_model == 32 && hp->n_heads == 4 && hp->d_ff == 48 && hp->context == 20);
-        /* the cached path agrees with the naive one on a model with d_head 8 and ff 48 */
-        int tok[6] = {1010, 2, 5, 300, 3, 900};
-        float del[6] = {1, 2, 3, 0, 8, 4}, a[8 * 1011], b[8 * 1011];
-        es_nn_state *st = es_nn_state_new(m, 1);
-        CHECK(es_nn_forward_naive(m, tok, del, 6, 0.5, NAN, a) == 0);
-        CHECK(st && es_nn_begin(st, 0, 0.5, NAN, del[0], b) == 0 && es_nn_feed(st, 0, tok, del, 6, NULL, b + 2 * 1011) == 0);
-        double worst = 0;
-        for (int i = 0; i < 8 * 1011; i++) worst = fmax(worst, fabs(a[i] - b[i]));
-        CHECK(worst < 1e-4);
-        es_nn_state_free(st);
     }
     es_nn_model_free(m);
     tspec t[201];
@@ -391,8 +409,25 @@ static void test_model_layout(void)
     rmdir(dir);
 }
 
+/* The file scripts/make-random-checkpoint.py writes (1 layer, d 16, 2 heads, ff 16, context 8)
+ * loads as a model with the parameter count of the SPEC's shape table. */
+static void test_script_output(void)
+{
+    es_nn_model *m = es_nn_model_load(DIR "small-random.pt", ES_NN_F16, 1);
+    CHECK(m != NULL);
+    if (!m) { fprintf(stderr, "%s\n", es_error()); return; }
+    const es_nn_hparams *hp = es_nn_model_hparams(m);
+    CHECK(hp->n_layers == 1 && hp->d_model == 16 && hp->n_heads == 2 && hp->d_ff == 16 && hp->context == 8);
+    size_t d = 16, ff = 16, ctx = 8, dh = 8;
+    size_t want = 1011 * d + 2 * (d / 2 + d / 2 + d * d / 2 + d) + 2 * d + (d / 4 + d / 4 + d / 2 * d / 4 + d / 2) +
+                  ctx * d / 2 + (4 * (d * d + d) + ctx * dh + ff * d + ff + d * ff + d + 4 * d) + 1011 * d + 1011;
+    CHECK(es_nn_model_params(m) == want);
+    es_nn_model_free(m);
+}
+
 int main(void)
 {
+    test_script_output();
     test_golden();
     test_handmade();
     test_damage();

@@ -88,7 +88,8 @@ static void check_model(const char *file, const char *model, es_nn_format fmt, d
                 d_naive = max_diff(naive, gold, (size_t)L * V);
                 d_twin = max_diff(naive, fast, (size_t)L * V);
                 CHECK(d_naive <= tol);
-                CHECK(d_twin <= 1e-4);
+                /* with 16-bit weights the fast path also keeps K and V in float16 */
+                CHECK(d_twin <= (fmt == ES_NN_F16 ? 1e-3 : 1e-4));
             }
             free(naive);
         }

@@ -2,7 +2,8 @@
  * more pitched notes within 50 ms) and a chord change on every boundary, every boundary a
  * downbeat of the tempo map, nothing after the duration and a tonic held up to it, instrument
  * ranges, byte-identical MIDI for one seed, arousal -> denser and faster, valence -> mode (checked
- * by the Krumhansl-Kessler key finder of src/eval, a second route). */
+ * by the Krumhansl-Kessler key finder of src/eval, a second route). A boundary is a downbeat
+ * when it is a whole number of 4/4 bars after the last tempo change (how the writer notates bars). */
 #include <string.h>
 
 #include "check.h"
@@ -30,6 +31,17 @@ static int pitched_onsets_near(const es_score *s, double t, double win)
     return n;
 }
 
+/* 1 when t is a downbeat as the MIDI writer notates bars (4/4, restarting at every tempo
+ * change): a whole number of bars after the last tempo change at or before t. */
+static int is_downbeat(const es_score *s, double t)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < s->n_tempos; i++)
+        if (s->tempos[i].time <= t + 1e-9) k = i;
+    double bars = (t - s->tempos[k].time) * s->tempos[k].bpm / 240;
+    return fabs(bars - round(bars)) < 1e-6;
+}
+
 /* Quarter notes elapsed at time t according to the tempo map. */
 static double beats_at(const es_score *s, double t)
 {
@@ -54,11 +66,24 @@ static void test_promises(void)
                 CHECK(0);
                 continue;
             }
-            int onsets_ok = 1, change_ok = 1, downbeat_ok = 1, after_ok = 1, range_ok = 1;
+            int onsets_ok = 1, change_ok = 1, downbeat_ok = 1, after_ok = 1, range_ok = 1, accent_ok = 1;
             for (int i = 0; i < 4; i++) {
+                /* the accent: a crash on the cut, and the chord there louder than the piece's mean */
+                int crash = 0;
+                double at = 0, all = 0;
+                int n_at = 0, n_all = 0;
+                for (size_t j = 0; j < s.n_notes; j++) {
+                    const es_note *n = &s.notes[j];
+                    if (n->instrument == ES_DRUMS) {
+                        crash |= n->pitch == 49 && fabs(n->start - cuts[i]) < 1e-6;
+                        continue;
+                    }
+                    all += n->velocity, n_all++;
+                    if (fabs(n->start - cuts[i]) <= 0.05) at += n->velocity, n_at++;
+                }
+                accent_ok &= crash && n_at && at / n_at > all / n_all + 5;
                 onsets_ok &= pitched_onsets_near(&s, cuts[i], 0.05) >= 3;
-                double beats = beats_at(&s, cuts[i]);
-                downbeat_ok &= fabs(beats / 4 - round(beats / 4)) < 1e-6;
+                downbeat_ok &= is_downbeat(&s, cuts[i]);
                 /* a chord mark at the cut, different from the chord before it */
                 int found = 0;
                 for (size_t j = 1; j < s.n_chords; j++)
@@ -74,12 +99,21 @@ static void test_promises(void)
             }
             if (!onsets_ok || !change_ok || !downbeat_ok) fprintf(stderr, "seed %d v %.1f a %.1f\n", (int)seed, va[k][0], va[k][1]);
             CHECK(onsets_ok);
+            CHECK(accent_ok);
             CHECK(change_ok);
             CHECK(downbeat_ok);
             CHECK(after_ok);
             CHECK(range_ok);
             CHECK_NEAR(last_end, 20.0, 1e-6); /* the held ending reaches the end */
             CHECK(s.n_tempos >= 1 && s.tempos[0].time == 0);
+            /* whole beats between tempo changes, so the shorter bars are notated exactly */
+            int whole = 1;
+            for (size_t i = 0; i < s.n_tempos; i++) {
+                double end = i + 1 < s.n_tempos ? s.tempos[i + 1].time : 20.0;
+                double beats = (end - s.tempos[i].time) * s.tempos[i].bpm / 60;
+                whole &= fabs(beats - round(beats)) < 1e-6;
+            }
+            CHECK(whole);
             /* the metric route agrees: every boundary hit within 0.1 s */
             es_metrics m;
             CHECK(es_metrics_compute(&s, cuts, 4, &m) == 0);
@@ -126,6 +160,11 @@ static void test_affect(void)
         CHECK(mw.note_density > 2 * mc.note_density);
         CHECK(mean_bpm(&wild) > mean_bpm(&calm) + 20);
         CHECK(mw.mean_velocity > mc.mean_velocity);
+        /* percussiveness: a full kit when excited, only the crashes on the cuts when calm */
+        int calm_drums = 0, wild_drums = 0;
+        for (size_t i = 0; i < calm.n_notes; i++) calm_drums += calm.notes[i].instrument == ES_DRUMS && calm.notes[i].pitch != 49;
+        for (size_t i = 0; i < wild.n_notes; i++) wild_drums += wild.notes[i].instrument == ES_DRUMS;
+        CHECK(calm_drums == 0 && wild_drums > 100);
         CHECK(mh.key_major == 1 && mh.majorness > 0);
         CHECK(ms.key_major == 0 && ms.majorness < 0);
         fprintf(stderr, "seed %d: density %.2f vs %.2f notes/s, tempo %.0f vs %.0f bpm, major-ness %+.2f vs %+.2f\n", (int)seed,
@@ -147,6 +186,39 @@ static void test_affect(void)
     CHECK(second > 2 * first);
     CHECK(s.n_tempos == 2 && s.tempos[1].time == 10 && s.tempos[1].bpm > s.tempos[0].bpm);
     es_score_free(&s);
+}
+
+/* Beats (from the bar start, in eighths) of the lone piano onsets in the bar starting at t0: the
+ * melody where it does not coincide with a chord. Returns a bit set over 8 eighths. */
+static unsigned melody_rhythm(const es_score *s, double t0)
+{
+    double bpm = 0;
+    for (size_t i = 0; i < s->n_tempos; i++)
+        if (s->tempos[i].time <= t0 + 1e-9) bpm = s->tempos[i].bpm;
+    double bar = 4 * 60 / bpm;
+    unsigned set = 0;
+    for (size_t i = 0; i < s->n_notes; i++) {
+        const es_note *n = &s->notes[i];
+        if (n->instrument != ES_PIANO || n->start < t0 - 1e-9 || n->start >= t0 + bar - 1e-9) continue;
+        int same = 0;
+        for (size_t j = 0; j < s->n_notes; j++)
+            same += s->notes[j].instrument == ES_PIANO && fabs(s->notes[j].start - n->start) < 1e-9;
+        if (same == 1) set |= 1u << (int)lround((n->start - t0) / bar * 8);
+    }
+    return set;
+}
+
+/* The motif drawn once per piece returns at the start of every scene. */
+static void test_motif(void)
+{
+    for (uint64_t seed = 1; seed <= 4; seed++) {
+        es_score s = {0};
+        CHECK(compose(0.5, 0.4, seed, cuts, 4, 20, &s) == 0);
+        unsigned first = melody_rhythm(&s, 0);
+        CHECK(first != 0);
+        for (int i = 0; i < 3; i++) CHECK(melody_rhythm(&s, cuts[i]) == first);
+        es_score_free(&s);
+    }
 }
 
 static void test_edges(void)
@@ -175,6 +247,26 @@ static void test_edges(void)
     CHECK(compose(0, 0, 1, desc, 2, 10, &s) != 0 && strstr(es_error(), "ascending"));
     es_compose_request none = {10, NULL, 0, NULL, 0, 1};
     CHECK(es_compose_rules(&none, &s) != 0 && strstr(es_error(), "mood"));
+    es_mood_segment back[2] = {{0, 0, 0}, {-3, 0, 0}};
+    es_compose_request unordered = {10, NULL, 0, back, 2, 1};
+    CHECK(es_compose_rules(&unordered, &s) != 0 && strstr(es_error(), "order") && s.notes == NULL);
+
+    /* an hour with a cut every 0.5 s and a mood change every 0.7 s: every cut still gets its chord */
+    size_t nb = 7199, nm = 5143;
+    double *many = malloc(nb * sizeof *many);
+    es_mood_segment *moods = malloc(nm * sizeof *moods);
+    for (size_t i = 0; i < nb; i++) many[i] = 0.5 * (double)(i + 1);
+    for (size_t i = 0; i < nm; i++) moods[i] = (es_mood_segment){0.7 * (double)i, i % 2 ? 0.5 : -0.5, i % 3 ? 0.6 : -0.6};
+    es_compose_request big = {3600, many, nb, moods, nm, 1};
+    CHECK(es_compose_rules(&big, &s) == 0);
+    int all = 1;
+    es_metrics mt;
+    CHECK(es_metrics_compute(&s, many, nb, &mt) == 0 && mt.hit_rate_100ms == 1.0);
+    for (size_t i = 0; i < s.n_notes; i++) all &= s.notes[i].end <= 3600 + 1e-9;
+    CHECK(all);
+    es_score_free(&s);
+    free(moods);
+    free(many);
 }
 
 int main(void)
@@ -182,6 +274,7 @@ int main(void)
     test_promises();
     test_determinism();
     test_affect();
+    test_motif();
     test_edges();
     return check_report("test_rules_compose");
 }

@@ -13,6 +13,7 @@ typedef struct {
 
 int cmd_score(int argc, char **argv);
 int cmd_compose(int argc, char **argv);
+int cmd_eval(int argc, char **argv);
 int cmd_analyze(int argc, char **argv);
 int cmd_faces(int argc, char **argv);
 int cmd_model_logits(int argc, char **argv);

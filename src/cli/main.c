@@ -11,6 +11,7 @@
 static const es_command commands[] = {
     {"score", "a video in, the same video with a synchronized soundtrack out", cmd_score},
     {"compose", "music for a duration, a mood and boundaries, as MIDI (no video)", cmd_compose},
+    {"eval", "objective measures of a MIDI file: cut hits, key, tempo, density, ...", cmd_eval},
     {"analyze", "what emsync sees: cuts, per-scene features, faces, valence/arousal", cmd_analyze},
     {"faces", "faces and their expressions in an image or a video frame", cmd_faces},
     {"model-logits", "run the EMSYNC network on a token case, write its logits", cmd_model_logits},

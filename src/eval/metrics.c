@@ -119,6 +119,20 @@ double es_beats_at(const es_score *s, double t)
     return beats;
 }
 
+/* es_beats_at in O(log n): cum[i] holds the beats elapsed at tempos[i] (the first from 0). */
+static double beats_fast(const es_score *s, const double *cum, double t)
+{
+    if (!s->n_tempos) return t * 2.0;
+    if (t <= 0) return 0;
+    size_t lo = 0, hi = s->n_tempos; /* last i with start_i < t */
+    while (hi - lo > 1) {
+        size_t mid = (lo + hi) / 2;
+        if (s->tempos[mid].time < t) lo = mid; else hi = mid;
+    }
+    double a = lo ? s->tempos[lo].time : 0.0;
+    return cum[lo] + (t - a) * s->tempos[lo].bpm / 60.0;
+}
+
 static int cmp_double(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
@@ -181,7 +195,7 @@ static int cmp_edge(const void *a, const void *b)
 int es_metrics_compute(const es_score *s, const double *boundaries, size_t n_boundaries, es_metrics *m)
 {
     int rc = -1;
-    double *pitched = NULL, *all = NULL;
+    double *pitched = NULL, *all = NULL, *cum = NULL;
     edge *ev = NULL;
     uint64_t *slots = NULL, *beats = NULL;
     memset(m, 0, sizeof *m);
@@ -196,7 +210,7 @@ int es_metrics_compute(const es_score *s, const double *boundaries, size_t n_bou
     size_t np = 0, n = s->n_notes;
     if (!(pitched = es_malloc((n + 1) * sizeof *pitched)) || !(all = es_malloc((n + 1) * sizeof *all)) ||
         !(ev = es_malloc((2 * n + 1) * sizeof *ev)) || !(slots = es_malloc((n + 1) * sizeof *slots)) ||
-        !(beats = es_malloc((n + 1) * sizeof *beats)))
+        !(beats = es_malloc((n + 1) * sizeof *beats)) || !(cum = es_malloc((s->n_tempos + 1) * sizeof *cum)))
         goto end;
 
     double pc_dur[12] = {0}, pc_cnt[12] = {0}, vel = 0;
@@ -236,7 +250,7 @@ int es_metrics_compute(const es_score *s, const double *boundaries, size_t n_bou
     m->scale_consistency = np ? best_in / np : NAN;
 
     /* tempo, density, dynamics */
-    m->tempo_bpm = es_beats_at(s, D) * 60.0 / D;
+    m->tempo_bpm = NAN; /* set below, with the tempo map's cumulative beats */
     m->tempo_ioi_bpm = ioi_tempo(all, n);
     m->note_density = n / D;
     m->mean_velocity = n ? vel / n : NAN;
@@ -254,14 +268,31 @@ int es_metrics_compute(const es_score *s, const double *boundaries, size_t n_bou
     }
     m->polyphony = busy > 0 ? area / busy : 0;
 
-    /* onset grid per 4/4 bar of the tempo map -> groove consistency and empty beats */
-    double total_beats = es_beats_at(s, D);
-    uint64_t n_bars = (uint64_t)ceil(total_beats / 4 - 1e-9), n_beats = (uint64_t)ceil(total_beats - 1e-9);
-    size_t ns = 0, nb = 0;
+    /* onset grid per 4/4 bar -> groove consistency; per beat -> empty beats. Bars restart at
+     * every tempo change, as the MIDI writer notates them (a stretch that is not whole bars ends
+     * with a shorter bar). Onsets (`all`, sorted) and tempo stretches are walked together. */
+    cum[0] = 0;
+    for (size_t k = 1; k < s->n_tempos; k++)
+        cum[k] = cum[k - 1] + (s->tempos[k].time - (k > 1 ? s->tempos[k - 1].time : 0.0)) * s->tempos[k - 1].bpm / 60.0;
+    double total_beats = beats_fast(s, cum, D);
+    m->tempo_bpm = total_beats * 60.0 / D;
+    uint64_t n_bars = 0, n_beats = (uint64_t)ceil(total_beats - 1e-9);
+    size_t ns = 0, nb = 0, p = 0;
+    for (size_t k = 0; k < (s->n_tempos ? s->n_tempos : 1); k++) {
+        double a = k ? s->tempos[k].time : 0.0, b = k + 1 < s->n_tempos ? fmin(s->tempos[k + 1].time, D) : D;
+        if (a >= D) break;
+        if (b < a) continue; /* out-of-order tempo entry */
+        double b0 = beats_fast(s, cum, a), seg_beats = beats_fast(s, cum, b) - b0;
+        uint64_t seg_bars = (uint64_t)ceil(seg_beats / 4 - 1e-9);
+        for (; p < n && (b >= D ? all[p] < D : all[p] < b - 1e-9); p++) {
+            if (all[p] < a - 1e-9) continue;
+            uint64_t slot = (uint64_t)llround(fmax(0, beats_fast(s, cum, all[p]) - b0) * GRID);
+            if (slot < seg_bars * 4 * GRID) slots[ns++] = n_bars * 4 * GRID + slot;
+        }
+        n_bars += seg_bars;
+    }
     for (size_t i = 0; i < n; i++) {
-        double b = es_beats_at(s, s->notes[i].start);
-        uint64_t slot = (uint64_t)llround(b * GRID), beat = (uint64_t)floor(b + 1e-6);
-        if (slot < n_bars * 4 * GRID) slots[ns++] = slot;
+        uint64_t beat = (uint64_t)floor(beats_fast(s, cum, all[i]) + 1e-6);
         if (beat < n_beats) beats[nb++] = beat;
     }
     qsort(slots, ns, sizeof *slots, cmp_u64);
@@ -287,6 +318,7 @@ int es_metrics_compute(const es_score *s, const double *boundaries, size_t n_bou
     m->groove_consistency = n_bars >= 2 ? 1.0 - diff / ((double)(n_bars - 1) * per_bar) : NAN;
     rc = 0;
 end:
+    free(cum);
     free(beats);
     free(slots);
     free(ev);

@@ -14,14 +14,12 @@
 #include "media/mux.h"
 
 #define RATE ES_MUX_RATE
-/* How far the music may run ahead of original audio not yet decoded before that gap is taken
- * as silence (original audio that arrives later for those positions is dropped). */
-#define MAX_LAG_FRAMES (5 * RATE)
 
-/* Stereo frames at known output positions: buf[0] is frame `pos`. */
+/* Stereo frames at known output positions: frame `pos` is at buf[head], `len` frames follow.
+ * Consumed frames are dropped by moving `head`; the buffer is compacted when it must grow. */
 typedef struct {
     float *buf;
-    size_t len, cap;
+    size_t head, len, cap; /* cap in floats */
     int64_t pos;
 } fifo;
 
@@ -60,6 +58,7 @@ typedef struct {
     float *conv;
     int conv_cap;               /* frames */
     int64_t orig_next;          /* output position of the next decoded frame; INT64_MIN before any */
+    int64_t orig_end;           /* where the container says the original ends (INT64_MAX: unknown) */
     int orig_done;
     fifo q;
     double orig_gain;
@@ -84,8 +83,12 @@ static int fifo_put(fifo *q, int64_t at, const float *x, size_t n)
         x += 2 * skip;
         n -= (size_t)skip;
     }
+    if (2 * (q->head + q->len + n) > q->cap && q->head) {
+        memmove(q->buf, q->buf + 2 * q->head, 2 * q->len * sizeof *q->buf);
+        q->head = 0;
+    }
     if (es_grow((void **)&q->buf, &q->cap, 2 * (q->len + n), sizeof *q->buf)) return -1;
-    memcpy(q->buf + 2 * q->len, x, 2 * n * sizeof *x);
+    memcpy(q->buf + 2 * (q->head + q->len), x, 2 * n * sizeof *x);
     q->len += n;
     return 0;
 }
@@ -93,18 +96,19 @@ static int fifo_put(fifo *q, int64_t at, const float *x, size_t n)
 /* Adds gain * frames [at, at+n) to out (missing frames count as silence), then drops them. */
 static void fifo_take(fifo *q, int64_t at, int n, double gain, float *out)
 {
+    const float *b = q->buf + 2 * q->head;
     for (int j = 0; j < n; j++) {
         int64_t k = at + j - q->pos;
         if (k >= 0 && (uint64_t)k < q->len) {
-            out[2 * j] += (float)(gain * q->buf[2 * k]);
-            out[2 * j + 1] += (float)(gain * q->buf[2 * k + 1]);
+            out[2 * j] += (float)(gain * b[2 * k]);
+            out[2 * j + 1] += (float)(gain * b[2 * k + 1]);
         }
     }
     int64_t upto = at + n;
     if (upto <= q->pos) return;
     size_t drop = (uint64_t)(upto - q->pos) < q->len ? (size_t)(upto - q->pos) : q->len;
-    memmove(q->buf, q->buf + 2 * drop, 2 * (q->len - drop) * sizeof *q->buf);
     q->len -= drop;
+    q->head = q->len ? q->head + drop : 0;
     q->pos = q->len ? q->pos + (int64_t)drop : upto;
 }
 
@@ -331,9 +335,10 @@ static int emit_audio(mux *m, int64_t upto)
 {
     int64_t orig_upto = upto;
     if (m->dec && !m->orig_done && upto < m->total) {
-        /* wait for the original unless it lags too far behind */
+        /* Wait for original audio still to come (the muxer's interleaving copes with files whose
+         * audio lies far from its video); past the original's end there is only silence. */
         int64_t have = m->orig_next == INT64_MIN ? 0 : m->q.pos + (int64_t)m->q.len;
-        if (have < upto) orig_upto = have > upto - MAX_LAG_FRAMES ? have : upto - MAX_LAG_FRAMES;
+        if (have < m->orig_end && have < upto) orig_upto = have;
     }
     if (encode_until(m, &m->music, m->music.with_original ? orig_upto : upto)) return -1;
     if (m->encode_original && encode_until(m, &m->orig_out, orig_upto)) return -1;
@@ -359,9 +364,11 @@ static int add_video_stream(mux *m)
     AVStream *in = m->ic->streams[m->vin];
     const AVOutputFormat *of = m->oc->oformat;
     enum AVCodecID id = in->codecpar->codec_id;
-    if (avformat_query_codec(of, id, FF_COMPLIANCE_NORMAL) == 0)
-        return es_fail("%s: a .%s file cannot hold %s video (try .mkv)", m->req->output_path,
-                       of->extensions ? of->extensions : of->name, avcodec_get_name(id));
+    if (avformat_query_codec(of, id, FF_COMPLIANCE_NORMAL) == 0) {
+        char ext[16];
+        es_path_ext(m->req->output_path, ext, sizeof ext);
+        return es_fail("%s: a .%s file cannot hold %s video (try .mkv)", m->req->output_path, ext, avcodec_get_name(id));
+    }
     m->vout = avformat_new_stream(m->oc, NULL);
     if (!m->vout) return es_fail("out of memory");
     int ret = avcodec_parameters_copy(m->vout->codecpar, in->codecpar);
@@ -453,6 +460,11 @@ static int run(mux *m, es_outfile *o)
     if (ret < 0) return av_fail(in_path, "cannot open", ret);
     ret = avformat_find_stream_info(m->ic, NULL);
     if (ret < 0) return av_fail(in_path, "cannot read stream info", ret);
+    /* image demuxers (png_pipe, image2, ...) make a one-frame "video" of a picture */
+    const char *iname = m->ic->iformat->name;
+    size_t ilen = strlen(iname);
+    if (!strcmp(iname, "image2") || (ilen > 5 && !strcmp(iname + ilen - 5, "_pipe")))
+        return es_fail("%s: a still image, not a video", in_path);
     m->vin = -1;
     for (unsigned i = 0; i < m->ic->nb_streams; i++) {
         AVStream *s = m->ic->streams[i];
@@ -511,6 +523,16 @@ static int run(mux *m, es_outfile *o)
     m->music.pts0 = pts0 + (opus ? m->music.enc->initial_padding : 0);
     if (m->encode_original) m->orig_out.pts0 = pts0 + (opus ? m->orig_out.enc->initial_padding : 0);
     m->orig_next = INT64_MIN;
+    m->orig_end = INT64_MAX;
+    if (m->ain >= 0) {
+        AVStream *as = m->ic->streams[m->ain];
+        double end = NAN;
+        if (as->duration > 0)
+            end = (as->duration + (as->start_time != AV_NOPTS_VALUE ? as->start_time : 0)) * av_q2d(as->time_base);
+        else if (m->ic->duration > 0)
+            end = (double)(m->ic->duration + (m->ic->start_time != AV_NOPTS_VALUE ? m->ic->start_time : 0)) / AV_TIME_BASE;
+        if (isfinite(end)) m->orig_end = llround((end - m->vstart) * RATE);
+    }
     m->orig_gain = pow(10.0, ES_MUX_ORIGINAL_DB / 20.0);
     if (m->music.with_original || m->encode_original)
         if (open_decoder(m)) return -1;
@@ -537,7 +559,8 @@ static int run(mux *m, es_outfile *o)
                 if (t > 0 && emit_audio(m, llround(t * RATE))) return -1;
                 if (req->progress && t / duration - last_report >= 0.01) {
                     last_report = t / duration;
-                    req->progress(req->progress_user, last_report > 1 ? 1 : last_report);
+                    if (req->progress(req->progress_user, last_report > 1 ? 1 : last_report))
+                        return es_fail("%s: cancelled", out_path);
                 }
             }
             if (write_copied(m, vin, m->vout)) return -1;
@@ -556,7 +579,7 @@ static int run(mux *m, es_outfile *o)
     if (ret < 0) return av_fail(out_path, "cannot finish the file", ret);
     ret = avio_closep(&m->oc->pb);
     if (ret < 0) return av_fail(out_path, "write failed", ret);
-    if (req->progress) req->progress(req->progress_user, 1.0);
+    if (req->progress && req->progress(req->progress_user, 1.0)) return es_fail("%s: cancelled", out_path);
     return 0;
 }
 

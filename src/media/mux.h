@@ -2,8 +2,11 @@
  * file together with the rendered music, encoded as AAC (.mp4 .m4v .mov) or Opus (.mkv .webm).
  * Other output extensions are refused. Only the first video stream and the new audio (plus the
  * original audio in ES_ORIGINAL_AUDIO_TRACK) are written: subtitle, data and attachment streams
- * are dropped. Timestamps are kept, shifted so the video starts at 0 when its first timestamp is
- * later; the music starts at 0 and lasts `duration`. */
+ * are dropped. Video timestamps are kept as they are (all streams move together only when the
+ * video starts 0.5 s or more away from 0, e.g. a cut from a broadcast capture, so it starts at 0).
+ * The music starts with the video's first picture and lasts `duration`; the original audio in
+ * MIX is placed by its own timestamps on the same clock. A truncated input gives what can be
+ * read of it. */
 #ifndef ES_MEDIA_MUX_H
 #define ES_MEDIA_MUX_H
 
@@ -23,8 +26,9 @@ typedef enum {
 /* Music sample rate the muxer expects (interleaved stereo float). */
 #define ES_MUX_RATE 48000
 
-/* Called now and then with the fraction of the video written, in [0, 1]. */
-typedef void (*es_mux_progress_fn)(void *user, double fraction);
+/* Called now and then with the fraction of the video written, in [0, 1]. Returning non-zero
+ * cancels the mux (es_mux then fails with "cancelled" and leaves no file). */
+typedef int (*es_mux_progress_fn)(void *user, double fraction);
 
 typedef struct {
     const char *input_path;      /* video source (read only) */

@@ -241,6 +241,16 @@ int es_midi_write_mem(const es_score *s, uint8_t **buf, size_t *len)
     for (size_t i = 0; i < n_segs; i++) {
         uint8_t u[3] = {(uint8_t)(segs[i].uspq >> 16), (uint8_t)(segs[i].uspq >> 8), (uint8_t)segs[i].uspq};
         if (add_meta(&l, segs[i].tick, 2, 0x51, u, 3)) goto end;
+        /* es_score has no meter: bars are 4/4 and restart at every tempo change (composers change
+         * tempo at section starts). A stretch that does not end on a bar line gets a shorter last
+         * bar (n/4, n/8 or n/16), so a DAW's bar lines stay on the section starts. */
+        if (i + 1 == n_segs) break;
+        uint64_t bar = 4 * ES_MIDI_PPQ, rem = (segs[i + 1].tick - segs[i].tick) % bar;
+        int denom = rem % ES_MIDI_PPQ == 0 ? 4 : rem % (ES_MIDI_PPQ / 2) == 0 ? 8 : rem % (ES_MIDI_PPQ / 4) == 0 ? 16 : 0;
+        if (!rem || !denom) continue;
+        uint8_t part[4] = {(uint8_t)(rem * (uint64_t)denom / bar), (uint8_t)(denom == 4 ? 2 : denom == 8 ? 3 : 4), 24, 8};
+        if (add_meta(&l, segs[i + 1].tick - rem, 1, 0x58, part, 4) || add_meta(&l, segs[i + 1].tick, 1, 0x58, timesig, 4))
+            goto end;
     }
     for (size_t i = 0; i < s->n_chords; i++) {
         uint64_t t;
@@ -400,8 +410,9 @@ static int read_track(reader *r, const uint8_t *p, const uint8_t *end, int track
         else if (running) st = running;
         else return es_fail("%s: track %d: data byte 0x%02X without a status", r->name, track, st);
 
+        /* Meta and SysEx events should cancel running status, but files that keep using it
+         * after them exist; keeping it accepts those and changes nothing for the others. */
         if (st == 0xFF) {
-            running = 0;
             if (p >= end) break;
             uint8_t type = *p++;
             if (get_vlq(&p, end, &len) || len > (size_t)(end - p))
@@ -431,7 +442,6 @@ static int read_track(reader *r, const uint8_t *p, const uint8_t *end, int track
             continue;
         }
         if (st == 0xF0 || st == 0xF7) {
-            running = 0;
             if (get_vlq(&p, end, &len) || len > (size_t)(end - p))
                 return es_fail("%s: track %d: SysEx event longer than its track", r->name, track);
             p += len;

@@ -1,7 +1,9 @@
 /* Standard MIDI File (SMF) writer and reader for es_score.
  *
  * Writing: type 1, 960 ticks per quarter note. Track 0 is the conductor (4/4 time signature, the
- * score's tempo map, chord names as marker events); then one named track per instrument that has
+ * score's tempo map, chord names as marker events); bars restart at every tempo change, so a
+ * stretch between tempo changes that is not whole bars ends with a shorter bar (e.g. 2/4, 3/8)
+ * and the next tempo change is a downbeat. Then one named track per instrument that has
  * notes, with its GM program (drums on channel 10, no program change). Seconds are converted to
  * ticks through the tempo map as the reader will convert them back, so every time survives a
  * write/read round trip within half a tick. Same score => same bytes.

@@ -80,13 +80,14 @@ typedef struct {
     double v, a;    /* mood, finite, in [-1, 1] */
     int cls, level; /* valence class 0..4 (0 brightest), arousal level 0..4 (4 most active) */
     int cut;        /* starts at a boundary (accent) */
-    int n_bars, first_bar, prog;
+    int n_beats, n_bars, first_bar, prog; /* whole beats; bars of 4, the last one maybe shorter */
     double beat;    /* seconds per quarter note */
 } section;
 
 typedef struct {
     double t0, t1;
     int sec, index; /* section and bar index inside it */
+    int beats;      /* 4, or fewer for a section's last bar */
     chord_t chord;
 } bar;
 
@@ -116,78 +117,79 @@ typedef struct {
     motif mot;
     /* voice-leading state */
     int piano[4], n_piano, strings[4], n_strings, guitar[4], n_guitar, bass, melody;
+    double bar_t1; /* end of the bar being rendered */
 } composer;
 
 static double clampd(double x, double lo, double hi) { return x < lo ? lo : x > hi ? hi : x; }
 
 static double finite_or_zero(double x) { return isfinite(x) ? clampd(x, -1, 1) : 0.0; }
 
-static int add_edge(double **e, int **cut, size_t *n, size_t *cap, double t, int is_cut)
+typedef struct {
+    double t;
+    int cut; /* 1 at a boundary, 0 at a mood change away from boundaries */
+} edge_t;
+
+static int push_edge(edge_t **e, size_t *n, size_t *cap, double t, int cut)
 {
-    size_t cap_cut = *cap;
     if (es_grow((void **)e, cap, *n + 1, sizeof **e)) return -1;
-    if (es_grow((void **)cut, &cap_cut, *n + 1, sizeof **cut)) return -1;
-    (*e)[*n] = t;
-    (*cut)[*n] = is_cut;
-    (*n)++;
+    (*e)[(*n)++] = (edge_t){t, cut};
     return 0;
 }
 
-/* Sections between cuts (and mood changes further than 1 s from any cut), with whole bars. */
+/* Sections between cuts (and mood changes further than 1 s from any cut), with whole beats.
+ * Linear in the number of boundaries and moods (both ascending). */
 static int plan_sections(composer *c)
 {
     const es_compose_request *req = c->req;
     double D = req->duration;
-    double *edge = NULL;
-    int *cut = NULL, rc = -1;
-    size_t n = 0, cap = 0;
-    if (add_edge(&edge, &cut, &n, &cap, 0.0, 0)) goto end;
+    edge_t *cuts = NULL, *soft = NULL, *edge = NULL;
+    size_t nc = 0, capc = 0, ns = 0, caps = 0, n = 0, cap = 0;
+    int rc = -1;
+    if (push_edge(&cuts, &nc, &capc, 0.0, 0)) goto end;
     for (size_t i = 0; i < req->n_boundaries; i++) {
         double b = req->boundaries[i];
-        if (b < MIN_GAP || b > D - MIN_GAP || b - edge[n - 1] < MIN_GAP) continue;
-        if (add_edge(&edge, &cut, &n, &cap, b, 1)) goto end;
+        if (b < MIN_GAP || b > D - MIN_GAP || b - cuts[nc - 1].t < MIN_GAP) continue;
+        if (push_edge(&cuts, &nc, &capc, b, 1)) goto end;
     }
     /* mood changes away from cuts become soft section edges (chord change, no crash) */
+    size_t k = 0;
     for (size_t i = 1; i < req->n_moods; i++) {
         double t = req->moods[i].start;
-        if (!(t > 1.0 && t < D - 1.0)) continue;
-        int near = 0;
-        size_t at = n;
-        for (size_t k = 0; k < n; k++) {
-            if (fabs(edge[k] - t) < 1.0) near = 1;
-            if (at == n && edge[k] > t) at = k;
-        }
-        if (near) continue;
-        if (add_edge(&edge, &cut, &n, &cap, t, 0)) goto end;
-        /* keep edges ascending: move the new one into place */
-        for (size_t k = n - 1; k > at; k--) {
-            double te = edge[k];
-            int tc = cut[k];
-            edge[k] = edge[k - 1], cut[k] = cut[k - 1];
-            edge[k - 1] = te, cut[k - 1] = tc;
-        }
+        if (!(t > 1.0 && t < D - 1.0) || (ns && t - soft[ns - 1].t < 1.0)) continue;
+        while (k < nc && cuts[k].t < t) k++;
+        if ((k < nc && cuts[k].t - t < 1.0) || (k > 0 && t - cuts[k - 1].t < 1.0)) continue;
+        if (push_edge(&soft, &ns, &caps, t, 0)) goto end;
+    }
+    for (size_t i = 0, j = 0; i < nc || j < ns;) {
+        edge_t e = j >= ns || (i < nc && cuts[i].t <= soft[j].t) ? cuts[i++] : soft[j++];
+        if (push_edge(&edge, &n, &cap, e.t, e.cut)) goto end;
     }
     if (!(c->secs = es_calloc(n, sizeof *c->secs))) goto end;
     c->n_secs = n;
-    size_t total_bars = 0;
-    for (size_t k = 0; k < n; k++) {
+    size_t total_bars = 0, mood = 0;
+    for (k = 0; k < n; k++) {
         section *s = &c->secs[k];
-        s->t0 = edge[k];
-        s->t1 = k + 1 < n ? edge[k + 1] : D;
-        s->cut = cut[k];
-        const es_mood_segment *m = es_mood_at(req, 0.5 * (s->t0 + s->t1));
+        s->t0 = edge[k].t;
+        s->t1 = k + 1 < n ? edge[k + 1].t : D;
+        s->cut = edge[k].cut;
+        double mid = 0.5 * (s->t0 + s->t1); /* the mood in force there (es_mood_at, walked) */
+        while (mood + 1 < req->n_moods && req->moods[mood + 1].start <= mid) mood++;
+        const es_mood_segment *m = &req->moods[mood];
         s->v = finite_or_zero(m->valence);
         s->a = finite_or_zero(m->arousal);
         s->cls = s->v >= 0.6 ? 0 : s->v >= 0.2 ? 1 : s->v > -0.2 ? 2 : s->v > -0.6 ? 3 : 4;
         s->level = s->a < -0.6 ? 0 : s->a < -0.2 ? 1 : s->a < 0.2 ? 2 : s->a < 0.6 ? 3 : 4;
-        /* arousal drives tempo (52..146 bpm), valence nudges it; then whole bars fill the section
-         * exactly (the bar count whose tempo is nearest in ratio to the wanted one) */
+        /* arousal drives tempo (52..146 bpm), valence nudges it; then whole beats fill the section
+         * exactly (the count whose tempo is nearest in ratio to the wanted one). Bars are 4/4 but
+         * the last one of a section may be shorter, so the next section starts on a downbeat
+         * (the MIDI writer notates that bar as 1/4, 2/4 or 3/4). */
         double want = 96 + 44 * s->a + 6 * s->v, L = s->t1 - s->t0;
-        double bars = L * want / 240;
-        int lo = (int)floor(bars), hi = lo + 1;
-        if (lo < 1) s->n_bars = 1;
-        else s->n_bars = log(bars / lo) <= log(hi / bars) ? lo : hi;
-        s->beat = L / (4.0 * s->n_bars);
+        double beats = L * want / 60;
+        int lo = (int)floor(beats), hi = lo + 1;
+        if (lo < 1) s->n_beats = 1;
+        else s->n_beats = log(beats / lo) <= log(hi / beats) ? lo : hi;
+        s->n_bars = (s->n_beats + 3) / 4;
+        s->beat = L / s->n_beats;
         s->prog = (int)es_rng_below(&c->rng, 4);
         s->first_bar = (int)total_bars;
         total_bars += (size_t)s->n_bars;
@@ -196,8 +198,9 @@ static int plan_sections(composer *c)
     c->n_bars = total_bars;
     rc = 0;
 end:
-    free(cut);
     free(edge);
+    free(soft);
+    free(cuts);
     return rc;
 }
 
@@ -214,9 +217,13 @@ static void plan_chords(composer *c)
             br->index = b;
             br->t0 = s->t0 + 4.0 * b * s->beat;
             br->t1 = b + 1 == s->n_bars ? s->t1 : s->t0 + 4.0 * (b + 1) * s->beat;
+            br->beats = b + 1 == s->n_bars ? s->n_beats - 4 * b : 4;
+            /* the final tonic lasts at least a full bar: a short last bar extends it */
+            int short_end = s->n_beats % 4 != 0 && s->n_bars >= 3;
+            int tonic_from = s->n_bars - 1 - short_end;
             chord_t ch = progression[s->cls][s->prog][b % 4];
-            if (final && b == s->n_bars - 1) ch = tonic[s->cls];
-            else if (final && b == s->n_bars - 2) ch = pre_final[s->cls];
+            if (final && b >= tonic_from) ch = tonic[s->cls];
+            else if (final && b == tonic_from - 1) ch = pre_final[s->cls];
             else if (!final && s->n_bars >= 3 && b == s->n_bars - 1) ch = to_cut[s->cls];
             br->chord = ch;
         }
@@ -259,10 +266,12 @@ static void make_motif(composer *c)
 static const int range_lo[ES_INSTRUMENT_COUNT] = {28, 35, 40, 21, 36};
 static const int range_hi[ES_INSTRUMENT_COUNT] = {55, 81, 84, 96, 96};
 
+/* Adds a note clipped to the bar being rendered (patterns are written for 4/4 and a section's
+ * last bar may be shorter) and so to the piece. */
 static int note(composer *c, es_instrument inst, int pitch, double vel, double t0, double t1)
 {
-    double D = c->req->duration;
-    if (t1 > D) t1 = D;
+    if (t0 >= c->bar_t1 - 1e-9) return 0;
+    if (t1 > c->bar_t1) t1 = c->bar_t1;
     if (t0 < 0) t0 = 0;
     if (t1 - t0 < 0.01) return 0;
     if (inst != ES_DRUMS) {
@@ -350,7 +359,7 @@ static int render_bar(composer *c, size_t bi)
     const bar *br = &c->bars[bi];
     const section *s = &c->secs[br->sec];
     const bar *next = bi + 1 < c->n_bars ? &c->bars[bi + 1] : NULL;
-    double a = s->a, v = s->v, bt = s->beat, t0 = br->t0, t1 = br->t1;
+    double a = s->a, v = s->v, bt = s->beat, t0 = br->t0, t1 = br->t1, nb = br->beats;
     int lv = s->level;
     int first = br->index == 0, last = br->index == s->n_bars - 1;
     int final = bi + 1 == c->n_bars;
@@ -358,6 +367,7 @@ static int render_bar(composer *c, size_t bi)
     int accent = first && s->cut;
     int fill = last && !final && s->n_bars >= 2 && !held;
     double gate = 0.92 - 0.4 * fmax(0, a);  /* legato when calm, detached when excited */
+    c->bar_t1 = t1;
     double boost = accent ? 22 : first ? 10 : 0;
 #define T(beats) (t0 + (beats) * bt)
 #define CHK(x) do { if (x) return -1; } while (0)
@@ -386,7 +396,7 @@ static int render_bar(composer *c, size_t bi)
     /* strings: a pad, pulsing at high arousal; cellos double the root */
     int pulses = held || lv <= 2 ? 1 : 2;
     for (int p = 0; p < pulses; p++) {
-        double a0 = T(4.0 * p / pulses), a1 = p + 1 == pulses ? t1 : T(4.0 * (p + 1) / pulses);
+        double a0 = T(nb * p / pulses), a1 = p + 1 == pulses ? t1 : T(nb * (p + 1) / pulses);
         double e = pulses == 1 ? a1 : a0 + (a1 - a0) * gate;
         double vel = vs + (p == 0 ? boost : 0);
         for (int i = 0; i < n; i++) CHK(note(c, ES_STRINGS, sv[i], vel, a0, e));
@@ -402,7 +412,7 @@ static int render_bar(composer *c, size_t bi)
         static const int8_t what[4][8] = {{0, 1}, {0, 0, 1, 3}, {0, 0, 1, 2, 3}, {0, 0, 2, 0, 1, 0, 2, 3}};
         int k = lv - 1;
         for (int i = 0; i < cnt[k]; i++) {
-            double b0 = on[k][i], b1 = i + 1 < cnt[k] ? on[k][i + 1] : 4.0;
+            double b0 = on[k][i], b1 = i + 1 < cnt[k] ? fmin(on[k][i + 1], nb) : nb;
             int w = what[k][i], p = w == 0 ? bass : w == 1 ? bass + 7 : w == 2 ? bass + 12 : next_root - 1;
             if (w == 1 && n >= 3) p = bass + ((pcs[2] - root + 12) % 12); /* the chord's own fifth */
             if (w == 3 && !next) p = bass;
@@ -445,7 +455,7 @@ static int render_bar(composer *c, size_t bi)
         int strum[4] = {gv[0], gv[1], gv[2], n > 3 ? gv[3] : gv[0] + 12}; /* the bass has the root */
         for (int i = 0; i < cnt; i++) {
             int up = fmod(on[i], 1) != 0;
-            double b1 = held ? 4 : i + 1 < cnt ? on[i + 1] : 4;
+            double b1 = held ? nb : i + 1 < cnt ? fmin(on[i + 1], nb) : nb;
             double e = held ? t1 : T(on[i] + (b1 - on[i]) * gate);
             double vel = vg + (i == 0 ? boost : 0) + (up ? -10 : 0) + (on[i] == 1 || on[i] == 3 ? 6 : 0);
             for (int j = 0; j < 4; j++) {
@@ -462,7 +472,7 @@ static int render_bar(composer *c, size_t bi)
         if (lv >= 1) CHK(note(c, ES_DRUMS, 36, vd + 15, t0, t0 + 0.2));
     }
     if (!held && lv >= 2) {
-        double fill_from = fill ? (lv == 4 ? 2 : 3) : 4;
+        double fill_from = fill ? fmax(0, nb - (lv == 4 ? 2 : 1)) : nb;
         /* kick, snare (cross-stick when medium) and hats by level */
         static const double kick[3][5] = {{0, 2}, {0, 2, 2.5}, {0, 1.5, 2, 3.5}};
         static const int kcnt[3] = {2, 3, 4};
@@ -482,7 +492,7 @@ static int render_bar(composer *c, size_t bi)
             static const int toms[4] = {38, 50, 47, 45};
             double fstep = lv == 2 ? 0.5 : 0.25;
             int i = 0;
-            for (double h = fill_from; h < 4 - 1e-9; h += fstep, i++)
+            for (double h = fill_from; h < nb - 1e-9; h += fstep, i++)
                 CHK(note(c, ES_DRUMS, lv == 2 ? 38 : toms[(i / 2) % 4], vd - 10 + 4 * i, T(h), T(h) + fstep * bt * 0.9));
         }
     }
@@ -506,7 +516,8 @@ static int render_bar(composer *c, size_t bi)
             int cnt = lv == 0 ? 2 : lv == 1 ? 4 : 6;
             double step = lv == 0 ? 1.0 : 0.5;
             for (int i = 0; i < cnt; i++) {
-                double b0 = 4.0 - (cnt - i) * step;
+                double b0 = nb - (cnt - i) * step;
+                if (b0 < 0) continue;
                 CHK(note(c, ES_PIANO, scale_step(scale, target, i - cnt), vm - 6 + 3 * i, T(b0), T(b0 + 0.9 * step)));
             }
             c->melody = target;
@@ -549,6 +560,8 @@ int es_compose_rules(const es_compose_request *req, es_score *out)
         return es_fail("compose: duration %g s not in (0, %g]", req->duration, MAX_DURATION);
     if (!req->moods || req->n_moods == 0) return es_fail("compose: no mood given");
     if (req->n_boundaries && !req->boundaries) return es_fail("compose: boundaries missing");
+    for (size_t i = 1; i < req->n_moods; i++)
+        if (!(req->moods[i].start >= req->moods[i - 1].start)) return es_fail("compose: mood segments must be in time order");
     for (size_t i = 0; i < req->n_boundaries; i++)
         if (!isfinite(req->boundaries[i]) || (i && req->boundaries[i] < req->boundaries[i - 1]))
             return es_fail("compose: boundaries must be finite and ascending");
@@ -559,11 +572,8 @@ int es_compose_rules(const es_compose_request *req, es_score *out)
     if (plan_sections(&c)) goto end;
     plan_chords(&c);
     out->duration = req->duration;
-    for (size_t k = 0; k < c.n_secs; k++) {
-        double bpm = 60.0 / c.secs[k].beat;
-        if (k && fabs(bpm - out->tempos[out->n_tempos - 1].bpm) < 1e-9) continue;
-        if (es_score_add_tempo(out, c.secs[k].t0, bpm)) goto end;
-    }
+    for (size_t k = 0; k < c.n_secs; k++) /* one per section, equal or not: bars restart there */
+        if (es_score_add_tempo(out, c.secs[k].t0, 60.0 / c.secs[k].beat)) goto end;
     for (size_t i = 0; i < c.n_bars; i++)
         if (add_chord_mark(&c, &c.bars[i]) || render_bar(&c, i)) goto end;
     es_score_sort(out);

@@ -1,8 +1,9 @@
 /* The built-in `rules` composer: music for a video without any model download.
  *
  * The piece is cut into sections at the boundaries (and at mood changes away from boundaries).
- * Each section gets a whole number of 4/4 bars and the tempo that makes them fill it exactly, so
- * every boundary is a downbeat of the tempo map. Valence picks the mode and progression (bright
+ * Each section gets a whole number of beats and the tempo that makes them fill it exactly, one
+ * tempo-map entry per section; bars are 4/4 with a shorter last bar when needed (the MIDI writer
+ * notates it), so every boundary is a downbeat. Valence picks the mode and progression (bright
  * major ... modal mixture ... minor with diminished colour), arousal the tempo, density, texture,
  * loudness, register and articulation (Eerola, Friberg & Bresin 2013: mode first, then tempo,
  * register, dynamics, articulation). Every boundary gets a chord change and an accent (crash,

@@ -105,7 +105,7 @@ static void crc_init(void)
     }
 }
 
-static uint32_t crc32_of(const uint8_t *p, size_t n)
+static __attribute__((unused)) uint32_t crc32_of(const uint8_t *p, size_t n)
 {
     uint32_t c = 0xFFFFFFFFu;
     for (size_t i = 0; i < n; i++) c = crc_table[(c ^ p[i]) & 0xff] ^ (c >> 8);
@@ -180,7 +180,11 @@ static int zip_parse(es_checkpoint *c, const char *label)
             return es_fail("%s: zip local header %zu does not match the central directory", label, i);
         size_t data = (size_t)off + 30 + lnlen + lxlen;
         if (usize > len - data) return es_fail("%s: zip entry '%.*s' runs past the end of the file (truncated?)", label, (int)(nlen > 80 ? 80 : nlen), name);
+#ifndef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION /* let the fuzzer reach the parser */
         if (crc32_of(b + data, (size_t)usize) != crc) return es_fail("%s: zip entry '%.*s' fails its CRC check (corrupt)", label, (int)(nlen > 80 ? 80 : nlen), name);
+#else
+        (void)crc;
+#endif
         c->entries[i] = (zip_entry){name, nlen, b + data, (size_t)usize};
         p += 46 + nlen + xlen + clen;
     }

@@ -53,7 +53,9 @@ struct es_nn_state {
     int n_seq;
     int *len;                           /* n_seq: rows cached */
     int *tok;                           /* n_seq x context: token per row, -1 for conditions */
-    float *kc, *vc;                     /* n_seq x layers x context x d */
+    void *kc, *vc;                      /* n_seq x layers x heads x context x d_head: one head's
+                                           rows are contiguous for the attention sweep */
+    int kv_half;                        /* caches hold float16 (with 16-bit weights) */
     /* per-pass scratch for up to CHUNK_ROWS rows */
     int *row_seq, *row_pos;
     float *x, *h, *qkv, *att, *tmp, *ff, *lg;
@@ -480,7 +482,11 @@ static void gemm_part(void *arg, int part, int parts)
         int half = g->half;
         if (half && g->R > 4) { /* convert once, reuse for every row block */
             float *c = g->wconv + (size_t)part * g->wconv_stride;
-            for (size_t i = 0; i < (size_t)l->k * PANEL; i++) c[i] = es_half_to_float(((const uint16_t *)w)[i]);
+            size_t i = 0, cnt = (size_t)l->k * PANEL;
+#if ES_SIMD
+            for (; i + 8 <= cnt; i += 8) _mm256_storeu_ps(c + i, load_w8(w, 1, i));
+#endif
+            for (; i < cnt; i++) c[i] = es_half_to_float(((const uint16_t *)w)[i]);
             w = c;
             half = 0;
         }
@@ -503,12 +509,35 @@ static void gemm(es_nn_state *s, const linear *l, const float *x, int ldx, int R
     es_pool_run(s->m->pool, gemm_part, &g);
 }
 
-static inline float dot(const float *a, const float *b, int n)
+/* Cached keys and values are float32, or float16 with 16-bit weights (half the traffic of the
+ * attention sweep, which dominates decoding at a full window). These helpers are inlined with a
+ * constant `half` so each variant compiles without the test in its loop. */
+#define ALWAYS_INLINE static inline __attribute__((always_inline))
+
+ALWAYS_INLINE float kv_get(const void *p, int half, size_t i)
+{
+    return half ? es_half_to_float(((const uint16_t *)p)[i]) : ((const float *)p)[i];
+}
+
+#if ES_SIMD
+ALWAYS_INLINE __m256 kv_load8(const void *p, int half, size_t i)
+{
+    if (half) return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)((const uint16_t *)p + i)));
+    return _mm256_loadu_ps((const float *)p + i);
+}
+#endif
+
+/* q.k + q.e with one reduction. */
+ALWAYS_INLINE float dot2(const float *q, const void *k, int half, const float *e, int n)
 {
 #if ES_SIMD
     if (n % 8 == 0) {
         __m256 acc = _mm256_setzero_ps();
-        for (int i = 0; i < n; i += 8) acc = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), acc);
+        for (int i = 0; i < n; i += 8) {
+            __m256 qv = _mm256_loadu_ps(q + i);
+            acc = _mm256_fmadd_ps(qv, kv_load8(k, half, (size_t)i), acc);
+            acc = _mm256_fmadd_ps(qv, _mm256_loadu_ps(e + i), acc);
+        }
         __m128 v = _mm_add_ps(_mm256_castps256_ps128(acc), _mm256_extractf128_ps(acc, 1));
         v = _mm_add_ps(v, _mm_movehl_ps(v, v));
         v = _mm_add_ss(v, _mm_movehdup_ps(v));
@@ -516,8 +545,76 @@ static inline float dot(const float *a, const float *b, int n)
     }
 #endif
     float s = 0;
-    for (int i = 0; i < n; i++) s += a[i] * b[i];
+    for (int i = 0; i < n; i++) s += q[i] * kv_get(k, half, (size_t)i) + q[i] * e[i];
     return s;
+}
+
+/* o[0..dh) = scale * sum_j p[j] * V[j][0..dh): the attention-weighted values of one head,
+ * whose cached rows are contiguous. */
+ALWAYS_INLINE void weighted_sum(const float *p, float scale, const void *V, int half, int n, int dh, float *o)
+{
+#if ES_SIMD
+    if (dh == 64) { /* the released model: eight accumulators stay in registers */
+        __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
+        for (int j = 0; j < n; j++) {
+            if (p[j] == 0) continue;
+            size_t at = (size_t)j * 64;
+            __m256 w = _mm256_set1_ps(p[j]);
+            a0 = _mm256_fmadd_ps(w, kv_load8(V, half, at), a0);
+            a1 = _mm256_fmadd_ps(w, kv_load8(V, half, at + 8), a1);
+            a2 = _mm256_fmadd_ps(w, kv_load8(V, half, at + 16), a2);
+            a3 = _mm256_fmadd_ps(w, kv_load8(V, half, at + 24), a3);
+            a4 = _mm256_fmadd_ps(w, kv_load8(V, half, at + 32), a4);
+            a5 = _mm256_fmadd_ps(w, kv_load8(V, half, at + 40), a5);
+            a6 = _mm256_fmadd_ps(w, kv_load8(V, half, at + 48), a6);
+            a7 = _mm256_fmadd_ps(w, kv_load8(V, half, at + 56), a7);
+        }
+        __m256 sc = _mm256_set1_ps(scale);
+        _mm256_storeu_ps(o, _mm256_mul_ps(a0, sc));
+        _mm256_storeu_ps(o + 8, _mm256_mul_ps(a1, sc));
+        _mm256_storeu_ps(o + 16, _mm256_mul_ps(a2, sc));
+        _mm256_storeu_ps(o + 24, _mm256_mul_ps(a3, sc));
+        _mm256_storeu_ps(o + 32, _mm256_mul_ps(a4, sc));
+        _mm256_storeu_ps(o + 40, _mm256_mul_ps(a5, sc));
+        _mm256_storeu_ps(o + 48, _mm256_mul_ps(a6, sc));
+        _mm256_storeu_ps(o + 56, _mm256_mul_ps(a7, sc));
+        return;
+    }
+    if (dh % 8 == 0) {
+        for (int c = 0; c < dh; c++) o[c] = 0;
+        for (int j = 0; j < n; j++) {
+            if (p[j] == 0) continue;
+            __m256 w = _mm256_set1_ps(p[j]);
+            for (int c = 0; c < dh; c += 8)
+                _mm256_storeu_ps(o + c, _mm256_fmadd_ps(w, kv_load8(V, half, (size_t)j * dh + c), _mm256_loadu_ps(o + c)));
+        }
+        for (int c = 0; c < dh; c++) o[c] *= scale;
+        return;
+    }
+#endif
+    for (int c = 0; c < dh; c++) o[c] = 0;
+    for (int j = 0; j < n; j++) {
+        if (p[j] == 0) continue;
+        for (int c = 0; c < dh; c++) o[c] += p[j] * kv_get(V, half, (size_t)j * dh + c);
+    }
+    for (int c = 0; c < dh; c++) o[c] *= scale;
+}
+
+/* One (row, head) attention; inlined twice, for float32 and float16 caches. */
+ALWAYS_INLINE void attend(const float *q, const void *K, const void *V, int half, const float *Er, const int *tok, int pos,
+                          int dh, float scale, float *sc, float *o)
+{
+    float mx = -INFINITY;
+    for (int j = 0; j <= pos; j++) {
+        if (tok[j] == 0) { sc[j] = -INFINITY; continue; }
+        float v = dot2(q, half ? (const void *)((const uint16_t *)K + (size_t)j * dh) : (const void *)((const float *)K + (size_t)j * dh),
+                       half, Er + (size_t)j * dh, dh) * scale;
+        sc[j] = v;
+        if (v > mx) mx = v;
+    }
+    float sum = 0;
+    for (int j = 0; j <= pos; j++) { sc[j] = expf(sc[j] - mx); sum += sc[j]; }
+    weighted_sum(sc, 1.0f / sum, V, half, pos + 1, dh, o);
 }
 
 typedef struct { es_nn_state *s; int layer, R; } attn_job;
@@ -529,7 +626,7 @@ static void attn_part(void *arg, int part, int parts)
     es_nn_state *s = a->s;
     const es_nn_model *m = s->m;
     const es_nn_hparams *hp = &m->hp;
-    int H = hp->n_heads, dh = hp->d_head, d = hp->d_model, ctx = hp->context;
+    int H = hp->n_heads, dh = hp->d_head, ctx = hp->context;
     int T = a->R * H, t0 = (int)((long)T * part / parts), t1 = (int)((long)T * (part + 1) / parts);
     float *sc = s->scores + (size_t)part * ctx;
     float scale = 1.0f / sqrtf((float)dh);
@@ -537,26 +634,14 @@ static void attn_part(void *arg, int part, int parts)
     for (int t = t0; t < t1; t++) {
         int r = t / H, h = t % H, seq = s->row_seq[r], pos = s->row_pos[r];
         const float *q = s->qkv + (size_t)r * s->ld_qkv + h * dh;
-        size_t base = ((size_t)seq * hp->n_layers + a->layer) * ctx * d;
-        const float *K = s->kc + base + h * dh, *V = s->vc + base + h * dh;
+        size_t base = (((size_t)seq * hp->n_layers + a->layer) * H + h) * ctx * dh;
         const int *tok = s->tok + (size_t)seq * ctx;
-        float mx = -INFINITY;
-        for (int j = 0; j <= pos; j++) {
-            if (tok[j] == 0) { sc[j] = -INFINITY; continue; }
-            float v = (dot(q, K + (size_t)j * d, dh) + dot(q, E + (size_t)(ctx - 1 - pos + j) * dh, dh)) * scale;
-            sc[j] = v;
-            if (v > mx) mx = v;
-        }
-        float sum = 0;
-        for (int j = 0; j <= pos; j++) { sc[j] = expf(sc[j] - mx); sum += sc[j]; }
-        float *o = s->att + (size_t)r * s->ld_d + h * dh, inv = 1.0f / sum;
-        for (int c = 0; c < dh; c++) o[c] = 0;
-        for (int j = 0; j <= pos; j++) {
-            float w = sc[j] * inv;
-            if (w == 0) continue;
-            const float *v = V + (size_t)j * d;
-            for (int c = 0; c < dh; c++) o[c] += w * v[c];
-        }
+        const float *Er = E + (size_t)(ctx - 1 - pos) * dh; /* Er[j] = E[ctx - 1 - (pos - j)] */
+        float *o = s->att + (size_t)r * s->ld_d + h * dh;
+        if (s->kv_half)
+            attend(q, (const uint16_t *)s->kc + base, (const uint16_t *)s->vc + base, 1, Er, tok, pos, dh, scale, sc, o);
+        else
+            attend(q, (const float *)s->kc + base, (const float *)s->vc + base, 0, Er, tok, pos, dh, scale, sc, o);
     }
 }
 
@@ -570,11 +655,18 @@ static void run_rows(es_nn_state *s, int R, int first_logit)
     for (int li = 0; li < hp->n_layers; li++) {
         const layer *ly = &m->layers[li];
         gemm(s, &ly->qkv, s->x, s->ld_d, R, s->qkv, s->ld_qkv, 0);
-        for (int r = 0; r < R; r++) {
-            size_t at = (((size_t)s->row_seq[r] * hp->n_layers + li) * ctx + s->row_pos[r]) * d;
-            memcpy(s->kc + at, s->qkv + (size_t)r * s->ld_qkv + d, (size_t)d * sizeof(float));
-            memcpy(s->vc + at, s->qkv + (size_t)r * s->ld_qkv + 2 * d, (size_t)d * sizeof(float));
-        }
+        for (int r = 0; r < R; r++)
+            for (int h = 0; h < hp->n_heads; h++) {
+                size_t at = ((((size_t)s->row_seq[r] * hp->n_layers + li) * hp->n_heads + h) * ctx + s->row_pos[r]) * hp->d_head;
+                const float *src = s->qkv + (size_t)r * s->ld_qkv + d + h * hp->d_head;
+                if (s->kv_half) {
+                    uint16_t *kh = (uint16_t *)s->kc + at, *vh = (uint16_t *)s->vc + at;
+                    for (int c = 0; c < hp->d_head; c++) { kh[c] = es_float_to_half(src[c]); vh[c] = es_float_to_half(src[d + c]); }
+                } else {
+                    memcpy((float *)s->kc + at, src, (size_t)hp->d_head * sizeof(float));
+                    memcpy((float *)s->vc + at, src + d, (size_t)hp->d_head * sizeof(float));
+                }
+            }
         attn_job a = {s, li, R};
         es_pool_run(m->pool, attn_part, &a);
         gemm(s, &ly->o, s->att, s->ld_d, R, s->tmp, s->ld_d, 0);
@@ -611,8 +703,9 @@ es_nn_state *es_nn_state_new(const es_nn_model *m, int n_seq)
     s->max_k = hp->d_ff > hp->d_model ? hp->d_ff : hp->d_model;
     s->len = es_calloc((size_t)n_seq, sizeof *s->len);
     s->tok = es_calloc((size_t)n_seq * hp->context, sizeof *s->tok);
-    s->kc = es_malloc(cache * sizeof(float));
-    s->vc = es_malloc(cache * sizeof(float));
+    s->kv_half = m->half;
+    s->kc = es_malloc(cache * (s->kv_half ? 2 : 4));
+    s->vc = es_malloc(cache * (s->kv_half ? 2 : 4));
     s->row_seq = es_calloc(CHUNK_ROWS, sizeof(int));
     s->row_pos = es_calloc(CHUNK_ROWS, sizeof(int));
     s->x = es_calloc((size_t)CHUNK_ROWS * s->ld_d, sizeof(float));

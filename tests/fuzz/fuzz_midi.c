@@ -1,8 +1,11 @@
-/* libFuzzer harness for the MIDI reader: any accepted input must re-encode, and the re-encoded
- * file must decode to the same number of notes. */
+/* libFuzzer harness for the MIDI reader: any accepted input must re-encode, the re-encoded file
+ * must decode again (same pitch overlaps may merge, nothing appears), and the metrics must run on
+ * it. Build: clang -fsanitize=fuzzer,address,undefined -Isrc tests/fuzz/fuzz_midi.c
+ * src/music/midi.c src/music/score.c src/eval/metrics.c src/core/error.c src/core/outfile.c -lm */
 #include <stdint.h>
 #include <stdlib.h>
 
+#include "eval/metrics.h"
 #include "music/midi.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -14,6 +17,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (es_midi_write_mem(&s, &buf, &len) != 0) abort();
         if (es_midi_read_mem(buf, len, "fuzz-rewrite", &back) != 0) abort();
         if (back.n_notes > s.n_notes) abort(); /* only same-pitch overlaps may merge */
+        es_metrics m;
+        double cut = s.duration / 2;
+        es_metrics_compute(&s, &cut, 1, &m);
     }
     free(buf);
     es_score_free(&back);
