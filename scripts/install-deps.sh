@@ -15,6 +15,8 @@ packages=(
 )
 
 if [ "$(id -u)" -eq 0 ]; then sudo=""; else sudo="sudo"; fi
+# npm fetches the face-expression weights; use the distribution's when none is installed
+command -v npm >/dev/null 2>&1 || packages+=(npm)
 
 missing=()
 for p in "${packages[@]}"; do
@@ -31,3 +33,7 @@ if [ "${#missing[@]}" -gt 0 ]; then
 else
   echo "install-deps: all packages present" >&2
 fi
+
+# The pretrained face detector and expression nets (npm @vladmandic/face-api, MIT), into
+# emsync's data directory.
+"$(dirname "$0")/install-face-models.sh"
