@@ -1,5 +1,6 @@
 /* Face summaries and thumbnails from the sampled frames (see sampler.h). */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,13 +15,6 @@
 static const es_emotion expr_to_emotion[ES_EXPRESSIONS] = {
     ES_EMO_NEUTRAL, ES_EMO_JOY, ES_EMO_SADNESS, ES_EMO_ANGER, ES_EMO_FEAR, ES_EMO_DISGUST, ES_EMO_SURPRISE,
 };
-
-void es_sampler_init(es_sampler *s, es_face_model *model)
-{
-    memset(s, 0, sizeof *s);
-    s->model = model;
-    s->thumb_interval = 1.0;
-}
 
 static void add_faces(es_sampler *s, double time, const uint8_t *rgb, int w, int h, int stride)
 {
@@ -51,6 +45,91 @@ static void add_faces(es_sampler *s, double time, const uint8_t *rgb, int w, int
     if (fs->weight > 0)
         for (int k = 0; k < ES_EMO_COUNT; k++) fs->expressions[k] /= fs->weight;
     fs->weight = fmin(fs->weight, 1.0);
+}
+
+static void *face_worker(void *arg)
+{
+    es_sampler *s = arg;
+    pthread_mutex_lock(&s->lock);
+    for (;;) {
+        while (s->count == 0 && !s->closing) pthread_cond_wait(&s->changed, &s->lock);
+        if (s->count == 0) break;
+        es_sample_slot *slot = &s->slots[s->head];
+        pthread_mutex_unlock(&s->lock);
+        /* the slot stays owned by this thread until it is released below */
+        int failed_before = s->failed;
+        add_faces(s, slot->time, slot->rgb, slot->width, slot->height, slot->width * 3);
+        pthread_mutex_lock(&s->lock);
+        if (s->failed && !failed_before) snprintf(s->worker_error, sizeof s->worker_error, "%s", es_error());
+        s->head = (s->head + 1) % ES_SAMPLE_QUEUE;
+        s->count--;
+        pthread_cond_broadcast(&s->changed);
+    }
+    pthread_mutex_unlock(&s->lock);
+    return NULL;
+}
+
+/* Copies a frame into the next free slot, waiting while the worker is behind. */
+static int enqueue(es_sampler *s, double time, const uint8_t *rgb, int w, int h, int stride)
+{
+    pthread_mutex_lock(&s->lock);
+    while (s->count == ES_SAMPLE_QUEUE) pthread_cond_wait(&s->changed, &s->lock);
+    es_sample_slot *slot = &s->slots[(s->head + s->count) % ES_SAMPLE_QUEUE];
+    pthread_mutex_unlock(&s->lock);
+    size_t need = (size_t)w * h * 3;
+    if (need > slot->cap) {
+        uint8_t *p = es_realloc(slot->rgb, need);
+        if (!p) return -1;
+        slot->rgb = p;
+        slot->cap = need;
+    }
+    for (int y = 0; y < h; y++) memcpy(slot->rgb + (size_t)y * w * 3, rgb + (size_t)y * stride, (size_t)w * 3);
+    slot->width = w;
+    slot->height = h;
+    slot->time = time;
+    pthread_mutex_lock(&s->lock);
+    s->count++;
+    pthread_cond_broadcast(&s->changed);
+    pthread_mutex_unlock(&s->lock);
+    return 0;
+}
+
+int es_sampler_init(es_sampler *s, es_face_model *model)
+{
+    memset(s, 0, sizeof *s);
+    s->model = model;
+    s->thumb_interval = 1.0;
+    if (!model) return 0;
+    pthread_mutex_init(&s->lock, NULL);
+    pthread_cond_init(&s->changed, NULL);
+    if (pthread_create(&s->worker, NULL, face_worker, s) != 0) {
+        pthread_cond_destroy(&s->changed);
+        pthread_mutex_destroy(&s->lock);
+        s->model = NULL;
+        return es_fail("cannot start the face analysis thread");
+    }
+    s->worker_running = 1;
+    return 0;
+}
+
+int es_sampler_finish(es_sampler *s)
+{
+    if (s->worker_running) {
+        pthread_mutex_lock(&s->lock);
+        s->closing = 1;
+        pthread_cond_broadcast(&s->changed);
+        pthread_mutex_unlock(&s->lock);
+        pthread_join(s->worker, NULL);
+        pthread_cond_destroy(&s->changed);
+        pthread_mutex_destroy(&s->lock);
+        s->worker_running = 0;
+        for (int i = 0; i < ES_SAMPLE_QUEUE; i++) {
+            free(s->slots[i].rgb);
+            s->slots[i] = (es_sample_slot){0};
+        }
+    }
+    if (s->failed) return es_fail("%s", s->worker_error[0] ? s->worker_error : "frame analysis failed");
+    return 0;
 }
 
 /* Area-averaged downscale to ES_THUMB_WIDTH wide. */
@@ -102,7 +181,10 @@ void es_sampler_on_frame(void *user, double time, const uint8_t *rgb, int width,
 {
     es_sampler *s = user;
     if (s->failed || width < 1 || height < 1) return;
-    if (s->model) add_faces(s, time, rgb, width, height, stride);
+    if (s->worker_running && enqueue(s, time, rgb, width, height, stride)) {
+        s->failed = 1;
+        return;
+    }
     if (time + 1e-9 >= s->next_thumb) {
         if (s->n_thumbs == ES_MAX_THUMBS) thin_thumbs(s);
         if (make_thumb(&s->thumbs[s->n_thumbs], time, rgb, width, height, stride)) {
@@ -149,6 +231,7 @@ const es_thumb *es_sampler_thumb_at(const es_sampler *s, double t)
 
 void es_sampler_free(es_sampler *s)
 {
+    es_sampler_finish(s);
     for (size_t i = 0; i < s->n_thumbs; i++) free(s->thumbs[i].rgb);
     free(s->samples);
     memset(s, 0, sizeof *s);

@@ -1,11 +1,13 @@
 /* What the decode pass hands over at a low frame rate: faces with their expressions (when the
  * face models are installed) and small thumbnails for the timeline. Faces are summarised per
  * sampled frame and later averaged per scene; thumbnails are kept at a spacing that widens as
- * the video gets longer, so memory stays bounded. */
+ * the video gets longer, so memory stays bounded. The face nets run on a worker thread fed
+ * through a small queue of frame copies, so they overlap with decoding instead of stalling it. */
 #ifndef ES_SAMPLER_H
 #define ES_SAMPLER_H
 
 #include <stddef.h>
+#include <pthread.h>
 #include <stdint.h>
 
 #include "emotion/affect.h"
@@ -15,6 +17,7 @@
 #define ES_SAMPLE_MAX_WIDTH 640  /* plenty for the detector's 416 px input */
 #define ES_THUMB_WIDTH 160
 #define ES_MAX_THUMBS 256
+#define ES_SAMPLE_QUEUE 4        /* frames waiting for the face worker */
 
 typedef struct {
     double time;
@@ -31,7 +34,23 @@ typedef struct {
 } es_thumb;
 
 typedef struct {
+    uint8_t *rgb;
+    size_t cap;
+    int width, height;
+    double time;
+} es_sample_slot;
+
+typedef struct {
     es_face_model *model;               /* NULL: no face analysis */
+    /* the queue between the decode thread and the face worker */
+    pthread_t worker;
+    int worker_running;
+    pthread_mutex_t lock;
+    pthread_cond_t changed;
+    es_sample_slot slots[ES_SAMPLE_QUEUE];
+    size_t head, count;                 /* FIFO of filled slots */
+    int closing;
+    char worker_error[256];
     es_face_sample *samples; size_t n_samples, cap_samples;
     es_thumb thumbs[ES_MAX_THUMBS]; size_t n_thumbs;
     double thumb_interval, next_thumb;  /* seconds between kept thumbnails */
@@ -39,8 +58,13 @@ typedef struct {
     int failed;                         /* out of memory or a face-net error: see es_error() */
 } es_sampler;
 
-/* Sets up a sampler; model may be NULL (thumbnails only). The sampler does not own the model. */
-void es_sampler_init(es_sampler *s, es_face_model *model);
+/* Sets up a sampler and, with a model, starts its face worker; model may be NULL (thumbnails
+ * only). The sampler does not own the model. Returns 0 or -1 (thread or memory failure). */
+int es_sampler_init(es_sampler *s, es_face_model *model);
+
+/* Waits until every queued frame has been analysed and stops the worker. Call after decoding,
+ * before reading samples. Returns 0, or -1 when a frame could not be analysed. Idempotent. */
+int es_sampler_finish(es_sampler *s);
 
 /* An es_decode_options.on_sample callback; user is the es_sampler. */
 void es_sampler_on_frame(void *user, double time, const uint8_t *rgb, int width, int height, int stride);
@@ -51,7 +75,7 @@ void es_sampler_apply(const es_sampler *s, es_scene_affect *scenes, size_t n_sce
 /* The kept thumbnail nearest to time t, or NULL when there is none. */
 const es_thumb *es_sampler_thumb_at(const es_sampler *s, double t);
 
-/* Frees samples and thumbnails (not the model). */
+/* Stops the worker if still running and frees samples and thumbnails (not the model). */
 void es_sampler_free(es_sampler *s);
 
 #endif
