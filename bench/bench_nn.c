@@ -147,6 +147,26 @@ int main(int argc, char **argv)
     printf("| measured read bandwidth (%ld threads) | %.1f GB/s |\n", threads, bw);
     printf("| bytes per token: weights / + KV cache at full window | %.1f MB / %.1f MB |\n", wbytes / 1e6, (wbytes + kv + ebytes) / 1e6);
     printf("| bandwidth-bound ceiling: weights only / full window | %.0f / %.0f tokens/s |\n", ceil_w, ceil_full);
+
+    /* error of 16-bit weights and caches against float32 on this model: logits of 256 tokens */
+    if (!f32) {
+        int n = 256;
+        es_nn_model *ref = es_nn_model_load(path, ES_NN_F32, (int)threads);
+        es_nn_state *rs = ref ? es_nn_state_new(ref, 1) : NULL;
+        float *a = malloc((size_t)n * V * sizeof *a), *b = malloc((size_t)n * V * sizeof *b);
+        if (rs && a && b && !es_nn_begin(rs, 0, 0.3, -0.2, del[0], NULL) && !es_nn_feed(rs, 0, tok, del, n, NULL, a) &&
+            !es_nn_begin(st, 0, 0.3, -0.2, del[0], NULL) && !es_nn_feed(st, 0, tok, del, n, NULL, b)) {
+            double worst = 0, scale = 0;
+            for (size_t i = 0; i < (size_t)n * V; i++) {
+                worst = fmax(worst, fabs((double)a[i] - b[i]));
+                scale = fmax(scale, fabs((double)a[i]));
+            }
+            printf("| float16 vs float32 logits, %d tokens | max abs diff %.2g (max |logit| %.2g) |\n", n, worst, scale);
+        }
+        free(b); free(a);
+        es_nn_state_free(rs);
+        es_nn_model_free(ref);
+    }
     free(lg); free(del); free(tok);
     es_nn_state_free(st);
     es_nn_model_free(m);

@@ -27,12 +27,33 @@ void es_emsync_report_free(es_emsync_report *r)
 
 /* ---------- sampling ---------- */
 
-static int by_logp_desc(const void *a, const void *b, void *key)
+/* 1 when token i ranks before token j: higher log-probability first, then lower id. */
+static int ranks_before(const double *key, int i, int j)
 {
-    const double *k = key;
-    int i = *(const int *)a, j = *(const int *)b;
-    if (k[i] != k[j]) return k[i] > k[j] ? -1 : 1;
-    return i - j;
+    return key[i] != key[j] ? key[i] > key[j] : i < j;
+}
+
+/* Heapsort of ids by rank; unlike qsort it never allocates (this runs once per token). */
+static void sort_by_rank(int *a, int n, const double *key)
+{
+    for (int start = n / 2 - 1, end = n;; ) {
+        int root;
+        if (start >= 0) root = start--;
+        else {
+            if (--end <= 0) break;
+            int t = a[0]; a[0] = a[end]; a[end] = t;
+            root = 0;
+        }
+        /* sift down: a min-heap by rank leaves the best-ranked ids at the front */
+        for (;;) {
+            int child = 2 * root + 1;
+            if (child >= end) break;
+            if (child + 1 < end && ranks_before(key, a[child], a[child + 1])) child++;
+            if (!ranks_before(key, a[root], a[child])) break;
+            int t = a[root]; a[root] = a[child]; a[child] = t;
+            root = child;
+        }
+    }
 }
 
 int es_emsync_sample(const float *logits, double temperature, double top_p, int *rep, double u,
@@ -55,7 +76,7 @@ int es_emsync_sample(const float *logits, double temperature, double top_p, int 
         buf->order[i] = i;
         if (lp[i] > mx) mx = lp[i];
     }
-    qsort_r(buf->order, ES_VOCAB_SIZE, sizeof buf->order[0], by_logp_desc, lp);
+    sort_by_rank(buf->order, ES_VOCAB_SIZE, lp);
     sum = 0;
     for (int i = 0; i < ES_VOCAB_SIZE; i++) { lp[i] = exp(lp[i] - mx); sum += lp[i]; }
     /* keep the tokens whose cumulative probability (their own included) stays <= top_p; the
@@ -159,6 +180,7 @@ int es_compose_emsync(const es_compose_request *req, const es_emsync_options *op
     const es_nn_hparams *hp = es_nn_model_hparams(opt->model);
     if (hp->vocab != ES_VOCAB_SIZE) return es_fail("emsync composer: model vocabulary is %d, not %d", hp->vocab, ES_VOCAB_SIZE);
     int window = hp->context - 3; /* generated tokens that fit beside the 2 conditions and the instrument token */
+    if (window < 2) return es_fail("emsync composer: the model's context of %d is too small", hp->context);
     int keep = opt->keep_tokens > 0 && opt->keep_tokens < window ? opt->keep_tokens : window / 2;
     if (keep < 1) keep = 1;
     size_t cap = opt->max_tokens ? opt->max_tokens : (size_t)(req->duration * 400) + 1000;
@@ -188,7 +210,7 @@ int es_compose_emsync(const es_compose_request *req, const es_emsync_options *op
         c->active = 1;
         if (prefill(st, k, c, logits + (size_t)k * ES_VOCAB_SIZE)) goto end;
     }
-    int refills = 0, capped = 0;
+    int refills = 0, capped = 0, mood_changes = 0;
     size_t generated = 0;
     es_progress_stage("compose");
     for (;;) {
@@ -213,6 +235,7 @@ int es_compose_emsync(const es_compose_request *req, const es_emsync_options *op
             int mood_changed = !same_mood(m->valence, c->v) || !same_mood(m->arousal, c->a);
             int full = c->n - c->anchor > (size_t)window;
             if (full) c->anchor = opt->exact ? c->n - (size_t)window : c->n - (size_t)keep;
+            mood_changes += mood_changed;
             if (mood_changed || full) {
                 c->v = m->valence;
                 c->a = m->arousal;
@@ -269,6 +292,7 @@ int es_compose_emsync(const es_compose_request *req, const es_emsync_options *op
         report->boundaries_hit = c->clock.hits;
         report->refills = refills;
         report->capped = capped;
+        report->mood_changes = mood_changes;
         report->seconds = dt;
         report->tokens_per_second = dt > 0 ? generated / dt : 0;
     }

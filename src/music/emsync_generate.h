@@ -36,6 +36,7 @@ typedef struct {
     size_t boundaries_hit;      /* boundaries marked hit by a <CHORD> within 1 s */
     int refills;                /* window prefills after the first (re-anchors, mood changes,
                                    exact-mode slides), all candidates */
+    int mood_changes;           /* re-prefills caused by a new mood segment, all candidates */
     int capped;                 /* 1 when max_tokens stopped the generation */
     double seconds;             /* wall time */
     double tokens_per_second;   /* generated tokens (all candidates) / seconds */

@@ -1,6 +1,8 @@
 /* EMSYNC vocabulary and decoding of generated tokens into notes; see emsync_vocab.h. */
 #include "music/emsync_vocab.h"
 
+#include <stdio.h>
+
 #include "core/error.h"
 
 #define PITCHES 88
@@ -57,6 +59,38 @@ int es_token_on(es_instrument inst, int pitch) { return note_token(inst, pitch, 
 int es_token_off(es_instrument inst, int pitch) { return note_token(inst, pitch, 0); }
 int es_token_timeshift(int ticks) { return ticks >= 1 && ticks <= 125 ? ES_TOK_TIMESHIFT + ticks - 1 : -1; }
 
+/* Names the notes begun right after a <CHORD> (before the next TIMESHIFT): the root is the
+ * lowest such pitch, the quality comes from the pitch classes above it. */
+static void chord_name(unsigned mask, int lowest, int *root, char *name, size_t size)
+{
+    static const char *const pcs[12] = {"C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B"};
+    if (lowest > 127) { *root = -1; snprintf(name, size, "?"); return; }
+    int r = lowest % 12;
+    unsigned rel = 0; /* pitch classes relative to the root */
+    for (int i = 0; i < 12; i++)
+        if (mask & 1u << i) rel |= 1u << ((i - r + 12) % 12);
+#define HAS(k) (rel & 1u << (k))
+    const char *q = "";
+    if (HAS(4) && HAS(8) && !HAS(7)) q = "aug";
+    else if (HAS(3) && HAS(6) && !HAS(7)) q = HAS(9) ? "dim7" : HAS(10) ? "m7b5" : "dim";
+    else if (HAS(3)) q = HAS(10) ? "m7" : "m";
+    else if (HAS(4)) q = HAS(10) ? "7" : HAS(11) ? "maj7" : "";
+    else if (HAS(5) && HAS(7)) q = "sus4";
+    else if (HAS(2) && HAS(7)) q = "sus2";
+    else if (HAS(7)) q = "5";
+#undef HAS
+    *root = r;
+    snprintf(name, size, "%s%s", pcs[r], q);
+}
+
+static int close_chord(es_score *score, double t, unsigned mask, int lowest)
+{
+    int root;
+    char name[16];
+    chord_name(mask, lowest, &root, name, sizeof name);
+    return es_score_add_chord(score, t, root, name);
+}
+
 int es_tokens_to_score(const int *tokens, size_t n, es_score *score)
 {
     /* start time and velocity of each sounding (instrument, pitch); start < 0 = silent */
@@ -65,24 +99,33 @@ int es_tokens_to_score(const int *tokens, size_t n, es_score *score)
     for (int i = 0; i < ES_INSTRUMENT_COUNT; i++)
         for (int p = 0; p < PITCHES; p++) start[i][p] = -1;
     long ticks = 0; /* integer ticks keep the cursor exact over long pieces */
-    double t = 0;
-    int after_chord = 0;
+    double t = 0, chord_t = 0;
+    int after_chord = 0, chord_low = 128;
+    unsigned chord_mask = 0;
     for (size_t k = 0; k < n; k++) {
         es_event ev;
         if (es_token_event(tokens[k], &ev)) return es_fail("decode: token %d is outside the vocabulary", tokens[k]);
+        if ((ev.kind == ES_EV_TIMESHIFT || ev.kind == ES_EV_CHORD) && after_chord && close_chord(score, chord_t, chord_mask, chord_low))
+            return -1;
         if (ev.kind == ES_EV_TIMESHIFT) {
             ticks += ev.value;
             t = ticks * 0.008;
             after_chord = 0;
         } else if (ev.kind == ES_EV_CHORD) {
             after_chord = 1;
-            if (es_score_add_chord(score, t, -1, "chord")) return -1;
+            chord_t = t;
+            chord_mask = 0;
+            chord_low = 128;
         } else if (ev.kind == ES_EV_ON || ev.kind == ES_EV_OFF) {
             int i = ev.instrument, p = ev.value - LOW_PITCH;
             if (start[i][p] >= 0 && t > start[i][p] &&
                 es_score_add_note(score, (es_instrument)i, ev.value, vel[i][p], start[i][p], t))
                 return -1;
             start[i][p] = -1;
+            if (ev.kind == ES_EV_ON && after_chord && i != ES_DRUMS) {
+                chord_mask |= 1u << (ev.value % 12);
+                if (ev.value < chord_low) chord_low = ev.value;
+            }
             if (ev.kind == ES_EV_ON) {
                 /* a repeated ON ends the sounding note and starts a new one */
                 start[i][p] = t;
@@ -90,6 +133,7 @@ int es_tokens_to_score(const int *tokens, size_t n, es_score *score)
             }
         }
     }
+    if (after_chord && close_chord(score, chord_t, chord_mask, chord_low)) return -1;
     for (int i = 0; i < ES_INSTRUMENT_COUNT; i++)
         for (int p = 0; p < PITCHES; p++)
             if (start[i][p] >= 0 && t > start[i][p] &&

@@ -42,7 +42,8 @@ int es_token_timeshift(int ticks);
  * ON starts a note and the matching OFF ends it; an OFF without an ON is ignored; notes still
  * sounding at the end close at the final cursor (dropped when of zero length). Velocity 80;
  * 120 for GUITAR/PIANO notes begun after <CHORD> and before the next TIMESHIFT. Each <CHORD>
- * also records a chord mark (root -1 pitch class unknown, name "chord") at its time.
+ * also records a chord mark at its time, named from the pitched notes begun with it (root = the
+ * lowest one's pitch class, e.g. "Am7"; root -1 and name "?" when none follow).
  * Returns 0 or -1 (out of memory or bad token id). */
 int es_tokens_to_score(const int *tokens, size_t n, es_score *score);
 

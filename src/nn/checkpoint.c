@@ -482,8 +482,8 @@ static int make_tensor(es_checkpoint *c, const pickle_vm *m, const ppair *pr, co
             return es_fail("%s: tensor '%s' has a bad size", label, name);
         if (sz->i > 1 && (uint64_t)sd->i != expect) return es_fail("%s: tensor '%s' is not contiguous", label, name);
         out->shape[d] = sz->i;
+        if (sz->i && expect > ((uint64_t)1 << 40) / (uint64_t)sz->i) return es_fail("%s: tensor '%s' is absurdly large", label, name);
         expect *= (uint64_t)sz->i;
-        if (expect > (uint64_t)1 << 40) return es_fail("%s: tensor '%s' is absurdly large", label, name);
     }
     numel = expect;
     if (t->i < 0 || (uint64_t)t->i > (uint64_t)st->i || numel > (uint64_t)st->i - (uint64_t)t->i)

@@ -1,6 +1,8 @@
 /* EMSYNC transformer: weight loading, the fast cached kernels and the naive reference.
  * Matrix weights are packed in panels of 16 output rows ([K][16] each) so one pass over a panel
- * serves up to 4 input rows with 8 vector accumulators; see transformer.h. */
+ * serves up to 4 input rows with 8 vector accumulators; the panels are split over the thread
+ * pool. Decoding is bound by memory traffic (weights, then the K/V sweep at long windows), which
+ * is why 16-bit weights and caches are offered. See transformer.h. */
 #include "nn/transformer.h"
 
 #include <math.h>
@@ -58,7 +60,7 @@ struct es_nn_state {
     int kv_half;                        /* caches hold float16 (with 16-bit weights) */
     /* per-pass scratch for up to CHUNK_ROWS rows */
     int *row_seq, *row_pos;
-    float *x, *h, *qkv, *att, *tmp, *ff, *lg;
+    float *x, *qkv, *att, *tmp, *ff, *lg;
     float *scores;                      /* parts x context */
     float *wconv;                       /* parts x (max k * 16): fp16 panel converted */
     int ld_qkv, ld_d, ld_ff, ld_lg, max_k;
@@ -764,6 +766,7 @@ int es_nn_feed(es_nn_state *s, int seq, const int *tokens, const float *deltas, 
 {
     const es_nn_hparams *hp = &s->m->hp;
     if (seq < 0 || seq >= s->n_seq || s->len[seq] < 2) return es_fail("transformer: sequence %d not begun", seq);
+    if (n < 1) return es_fail("transformer: nothing to feed");
     if (n > hp->context - s->len[seq]) return es_fail("transformer: %d more tokens overflow the context of %d", n, hp->context);
     for (int i = 0; i < n; i++)
         if (check_token(s, tokens[i], deltas[i])) return -1;

@@ -343,6 +343,7 @@ static void json_report(const es_pipeline *p, es_json *j, const char *video, con
         es_json_kv_int(j, "boundaries_hit", (long long)p->emsync.boundaries_hit);
         es_json_kv_int(j, "boundaries_missed", (long long)(p->n_bounds - p->emsync.boundaries_hit));
         es_json_kv_int(j, "refills", p->emsync.refills);
+        es_json_kv_int(j, "mood_changes", p->emsync.mood_changes);
         es_json_key(j, "capped");
         es_json_bool(j, p->emsync.capped);
         es_json_end_object(j);
