@@ -1,8 +1,9 @@
 /* The rules composer against its promises, over several seeds and moods: a chord onset (three or
  * more pitched notes within 50 ms) and a chord change on every boundary, every boundary a
  * downbeat of the tempo map, nothing after the duration and a tonic held up to it, instrument
- * ranges, byte-identical MIDI for one seed, arousal -> denser and faster, valence -> mode (checked
- * by the Krumhansl-Kessler key finder of src/eval, a second route). A boundary is a downbeat
+ * ranges, no key sounding twice at once (so a MIDI file keeps every note), byte-identical MIDI
+ * for one seed, arousal -> denser and faster, valence -> mode (checked by the Krumhansl-Kessler
+ * key finder of src/eval, a second route). A boundary is a downbeat
  * when it is a whole number of 4/4 bars after the last tempo change (how the writer notates bars). */
 #include <string.h>
 
@@ -114,12 +115,118 @@ static void test_promises(void)
                 whole &= fabs(beats - round(beats)) < 1e-6;
             }
             CHECK(whole);
+            /* one key never sounds twice at once (MIDI cannot hold it): the file keeps every note */
+            int twice = 0;
+            for (size_t i = 0; i < s.n_notes; i++)
+                for (size_t j = i + 1; j < s.n_notes && s.notes[j].start < s.notes[i].end; j++)
+                    twice += s.notes[j].instrument == s.notes[i].instrument && s.notes[j].pitch == s.notes[i].pitch;
+            CHECK(twice == 0);
+            uint8_t *buf = NULL;
+            size_t len = 0;
+            es_score back = {0};
+            CHECK(es_midi_write_mem(&s, &buf, &len) == 0 && es_midi_read_mem(buf, len, "rt", &back) == 0);
+            CHECK(back.n_notes == s.n_notes);
+            free(buf);
+            es_score_free(&back);
             /* the metric route agrees: every boundary hit within 0.1 s */
             es_metrics m;
             CHECK(es_metrics_compute(&s, cuts, 4, &m) == 0);
             CHECK(m.hit_rate_100ms == 1.0 && m.hit_rate_1s == 1.0);
             es_score_free(&s);
         }
+}
+
+/* The sonority at t: the highest pitched note above the bass and the bass (-1 when none). */
+static void outer_voices(const es_score *s, double t, int *top, int *bass)
+{
+    *top = *bass = -1;
+    for (size_t i = 0; i < s->n_notes; i++) {
+        const es_note *n = &s->notes[i];
+        if (n->instrument == ES_DRUMS || n->start > t + 1e-6 || n->end <= t + 1e-6) continue;
+        if (n->instrument == ES_BASS) *bass = n->pitch;
+        else if (n->pitch > *top) *top = n->pitch;
+    }
+}
+
+/* Craft, read from the notes alone: the string pad moves by small steps from chord to chord
+ * (each new note within a fourth of the nearest old one, a semitone or two on average); the
+ * outer voices (bass and the highest other note) rarely move in parallel octaves between
+ * consecutive sonorities; a cadential chord (V, bVII in the modal middle, ii° when dark) leads
+ * into every cut after a section of two bars or more, the tonic being the final chord's root;
+ * the texture is no thicker than in real multi-instrument songs (polyphony at most 9.34, the
+ * maximum of the 41 pieces measured by scripts/measure-midi-corpus.sh). */
+static void test_craft(void)
+{
+    static const double va[][2] = {{-0.9, -0.9}, {0.9, 0.9}, {0, 0}, {0.8, -0.7}, {-0.7, 0.8}, {0.3, -0.3}, {-0.4, 0.4}};
+    int parallel = 0, moves = 0;
+    for (uint64_t seed = 1; seed <= 3; seed++)
+        for (size_t k = 0; k < sizeof va / sizeof va[0]; k++) {
+            es_score s = {0};
+            if (compose(va[k][0], va[k][1], seed, cuts, 4, 20.0, &s) || !s.n_chords) {
+                CHECK(0);
+                continue;
+            }
+            /* string pad: groups of notes starting together */
+            int prev[16], np = 0, worst = 0, steps = 0;
+            double moved = 0;
+            for (size_t i = 0; i < s.n_notes;) {
+                int cur[16], nc = 0;
+                size_t j = i;
+                for (; j < s.n_notes && s.notes[j].start < s.notes[i].start + 1e-6; j++)
+                    if (s.notes[j].instrument == ES_STRINGS && nc < 16) cur[nc++] = s.notes[j].pitch;
+                if (nc && np) {
+                    double sum = 0;
+                    for (int a = 0; a < nc; a++) {
+                        int d = 128;
+                        for (int b = 0; b < np; b++) d = abs(cur[a] - prev[b]) < d ? abs(cur[a] - prev[b]) : d;
+                        sum += d;
+                        worst = d > worst ? d : worst;
+                    }
+                    moved += sum / nc, steps++;
+                }
+                if (nc) memcpy(prev, cur, sizeof cur), np = nc;
+                i = j;
+            }
+            CHECK(steps > 0 && moved / steps <= 2.0);
+            CHECK(worst <= 5);
+            /* outer voices at every onset */
+            int pt = -1, pb = -1;
+            double last = -1;
+            for (size_t i = 0; i < s.n_notes; i++) {
+                double t = s.notes[i].start;
+                if (s.notes[i].instrument == ES_DRUMS || t <= last + 1e-6) continue;
+                last = t;
+                int top, bass;
+                outer_voices(&s, t, &top, &bass);
+                if (top >= 0 && bass >= 0 && pt >= 0 && pb >= 0 && top != pt && bass != pb) {
+                    moves++;
+                    parallel += (top - bass) % 12 == 0 && (pt - pb) % 12 == 0 && (top > pt) == (bass > pb);
+                }
+                pt = top, pb = bass;
+            }
+            /* cadences */
+            int tonic = s.chords[s.n_chords - 1].root, cadence_ok = 1;
+            for (int c = 0; c < 4; c++) {
+                double from = c ? cuts[c - 1] : 0, bpm = 0;
+                const es_chord *before = NULL;
+                for (size_t i = 0; i < s.n_tempos; i++)
+                    if (s.tempos[i].time < cuts[c] - 1e-6) bpm = s.tempos[i].bpm;
+                for (size_t i = 0; i < s.n_chords; i++)
+                    if (s.chords[i].time < cuts[c] - 1e-6) before = &s.chords[i];
+                if (lround((cuts[c] - from) * bpm / 60) <= 4) continue; /* a one-bar section */
+                int deg = before ? (before->root - tonic + 12) % 12 : -1;
+                int ok = deg == 7 || deg == 10 || (deg == 2 && strstr(before->name, "dim"));
+                if (!ok) fprintf(stderr, "seed %d v %.1f a %.1f: %s before the cut at %g s\n", (int)seed, va[k][0], va[k][1],
+                                 before ? before->name : "nothing", cuts[c]);
+                cadence_ok &= ok;
+            }
+            CHECK(cadence_ok);
+            es_metrics m;
+            CHECK(es_metrics_compute(&s, cuts, 4, &m) == 0 && m.polyphony <= 9.34);
+            es_score_free(&s);
+        }
+    fprintf(stderr, "parallel octaves between the outer voices: %d of %d moves\n", parallel, moves);
+    CHECK(moves > 200 && parallel * 100 <= moves); /* at most 1% */
 }
 
 static void test_determinism(void)
@@ -272,6 +379,7 @@ static void test_edges(void)
 int main(void)
 {
     test_promises();
+    test_craft();
     test_determinism();
     test_affect();
     test_motif();

@@ -14,6 +14,7 @@
 #include "core/parse.h"
 #include "eval/metrics.h"
 #include "music/midi.h"
+#include "music/pianoroll.h"
 
 static const char *const key_names[12] = {"C", "Db", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B"};
 
@@ -21,6 +22,7 @@ static void usage(FILE *out)
 {
     fprintf(out,
         "usage: emsync eval FILE.mid [--cuts T1,T2,...] [--valence V --arousal A] [--json F]\n"
+        "                   [--svg F]\n"
         "\n"
         "Measures a MIDI file (definitions in docs/metrics.md): the share of cuts with a chord\n"
         "onset (>= 3 pitched notes within 50 ms) within 1 s and within 0.1 s, key and mode\n"
@@ -33,6 +35,8 @@ static void usage(FILE *out)
         "  --arousal A    the arousal it was asked for, in [-1, 1] (echoed with the tempo and density)\n"
         "  --json F       write the figures as JSON to F ('-' for stdout; the text report then\n"
         "                 goes to stderr)\n"
+        "  --svg F        draw a piano roll to F: time across, pitch up, one colour per\n"
+        "                 instrument, drums in their own lane, the cuts and chord names\n"
         "  -h, --help     this text\n");
 }
 
@@ -152,18 +156,19 @@ static int mood_value(const char *name, const char *arg, double *out)
 
 int cmd_eval(int argc, char **argv)
 {
-    enum { O_CUTS = 1000, O_VALENCE, O_AROUSAL, O_JSON };
+    enum { O_CUTS = 1000, O_VALENCE, O_AROUSAL, O_JSON, O_SVG };
     static const struct option long_options[] = {
         {"cuts", required_argument, NULL, O_CUTS},
         {"valence", required_argument, NULL, O_VALENCE},
         {"arousal", required_argument, NULL, O_AROUSAL},
         {"json", required_argument, NULL, O_JSON},
+        {"svg", required_argument, NULL, O_SVG},
         {"help", no_argument, NULL, 'h'},
         {0, 0, 0, 0},
     };
     double valence = NAN, arousal = NAN, *cuts = NULL;
     size_t n_cuts = 0;
-    const char *json = NULL;
+    const char *json = NULL, *svg = NULL;
     int c, status = ES_EXIT_USAGE;
     es_score s = {0};
     optind = 1;
@@ -185,6 +190,7 @@ int cmd_eval(int argc, char **argv)
             if (mood_value("arousal", optarg, &arousal)) goto end;
             break;
         case O_JSON: json = optarg; break;
+        case O_SVG: svg = optarg; break;
         case 'h':
             usage(stdout);
             status = ES_EXIT_OK;
@@ -208,6 +214,10 @@ int cmd_eval(int argc, char **argv)
         fprintf(stderr, "emsync eval: --json %s would overwrite the input\n", json);
         goto end;
     }
+    if (svg && (es_same_file(svg, input) || (json && es_same_file(svg, json)) || (json && !strcmp(svg, json)))) {
+        fprintf(stderr, "emsync eval: --svg %s would overwrite the input or the JSON\n", svg);
+        goto end;
+    }
 
     status = ES_EXIT_FAILURE;
     es_metrics m;
@@ -219,6 +229,10 @@ int cmd_eval(int argc, char **argv)
     if (json_stdout) {
         write_json(stdout, input, cuts, n_cuts, valence, arousal, &m);
     } else if (json && write_json_file(json, input, cuts, n_cuts, valence, arousal, &m)) {
+        fprintf(stderr, "emsync: %s\n", es_error());
+        goto end;
+    }
+    if (svg && es_pianoroll_write_svg(&s, cuts, n_cuts, svg)) {
         fprintf(stderr, "emsync: %s\n", es_error());
         goto end;
     }

@@ -43,8 +43,8 @@ static const chord_t progression[5][4][4] = {
     {{{0, Q_MAJ}, {5, Q_MAJ}, {7, Q_MAJ}, {0, Q_MAJ}},
      {{0, Q_MAJ}, {7, Q_MAJ}, {5, Q_MAJ}, {0, Q_MAJ}},
      {{0, Q_MAJ}, {5, Q_MAJ}, {0, Q_MAJ}, {7, Q_MAJ}},
-     {{0, Q_MAJ}, {9, Q_MIN}, {5, Q_MAJ}, {7, Q_MAJ}}},
-    {{{0, Q_MAJ}, {9, Q_MIN}, {5, Q_MAJ}, {7, Q_MAJ}},
+     {{0, Q_MAJ}, {9, Q_MIN}, {2, Q_DOM7}, {7, Q_MAJ}}},
+    {{{0, Q_MAJ}, {9, Q_MIN}, {2, Q_DOM7}, {7, Q_DOM7}},
      {{0, Q_MAJ7}, {5, Q_MAJ7}, {2, Q_MIN7}, {7, Q_DOM7}},
      {{0, Q_ADD9}, {7, Q_MAJ}, {9, Q_MIN}, {5, Q_MAJ}},
      {{0, Q_MAJ}, {4, Q_MIN}, {9, Q_MIN7}, {5, Q_MAJ7}}},
@@ -62,7 +62,7 @@ static const chord_t progression[5][4][4] = {
      {{0, Q_MIN}, {5, Q_MIN7}, {0, Q_MIN}, {2, Q_DIM}}},
 };
 /* the chord that leads into a cut, the one before the final tonic, and the final tonic */
-static const chord_t to_cut[5] = {{7, Q_MAJ}, {7, Q_DOM7}, {7, Q_SUS4}, {7, Q_MAJ}, {2, Q_DIM}};
+static const chord_t to_cut[5] = {{7, Q_MAJ}, {7, Q_DOM7}, {10, Q_MAJ}, {7, Q_MAJ}, {2, Q_DIM}};
 static const chord_t pre_final[5] = {{7, Q_MAJ}, {7, Q_DOM7}, {5, Q_MIN}, {7, Q_MAJ}, {7, Q_DOM7}};
 static const chord_t tonic[5] = {{0, Q_MAJ}, {0, Q_MAJ}, {0, Q_MAJ}, {0, Q_MIN}, {0, Q_MIN}};
 /* melody scales: major, major, mixolydian, aeolian, aeolian (a chord's own tones win, see bar_scale) */
@@ -117,7 +117,10 @@ typedef struct {
     motif mot;
     /* voice-leading state */
     int piano[4], n_piano, strings[4], n_strings, guitar[4], n_guitar, bass, melody;
-    double bar_t1; /* end of the bar being rendered */
+    double bar_t1;      /* end of the bar being rendered */
+    size_t bar_first;   /* index in out->notes of the bar's first note */
+    int mel_prev;       /* the last melody note (-1: none) */
+    int bass_last;      /* the last bass note of the previous bar (-1: none) */
 } composer;
 
 static double clampd(double x, double lo, double hi) { return x < lo ? lo : x > hi ? hi : x; }
@@ -204,8 +207,8 @@ end:
     return rc;
 }
 
-/* One chord per bar: the section's progression, a dominant into each cut, a cadence at the end,
- * and never the same chord on both sides of a section edge. */
+/* One chord per bar: the section's progression, a cadential chord into each cut, a cadence at
+ * the end, and never the same chord on both sides of a section edge. */
 static void plan_chords(composer *c)
 {
     for (size_t k = 0; k < c->n_secs; k++) {
@@ -223,8 +226,11 @@ static void plan_chords(composer *c)
             int tonic_from = s->n_bars - 1 - short_end;
             chord_t ch = progression[s->cls][s->prog][b % 4];
             if (final && b >= tonic_from) ch = tonic[s->cls];
-            else if (final && b == tonic_from - 1) ch = pre_final[s->cls];
-            else if (!final && s->n_bars >= 3 && b == s->n_bars - 1) ch = to_cut[s->cls];
+            /* (not on the first bar: the cadence into the cut before it comes just before) */
+            else if (final && b == tonic_from - 1 && b > 0) ch = pre_final[s->cls];
+            /* a half cadence into every cut of a section of two bars or more: V, bVII in the modal
+             * middle, ii° when dark, on the last bar */
+            else if (!final && s->n_bars >= 2 && b == s->n_bars - 1) ch = to_cut[s->cls];
             br->chord = ch;
         }
     }
@@ -236,11 +242,15 @@ static void plan_chords(composer *c)
         if (!same_chord(before->chord, after->chord)) continue;
         const section *s = &c->secs[k - 1];
         chord_t alt[3] = {to_cut[s->cls], progression[s->cls][0][1], progression[s->cls][0][2]};
-        for (int i = 0; i < 3; i++)
-            if (!same_chord(alt[i], after->chord)) {
-                before->chord = alt[i];
-                break;
-            }
+        /* and, if it can, from the bar before it: a one-bar section must not take the dominant
+         * that the section before it leads into the cut with */
+        const bar *earlier = c->secs[k].first_bar >= 2 ? before - 1 : NULL;
+        int pick = -1; /* the first alternative that differs from both, else from `after` */
+        for (int i = 0; i < 3 && pick < 0; i++)
+            if (!same_chord(alt[i], after->chord) && (!earlier || !same_chord(alt[i], earlier->chord))) pick = i;
+        for (int i = 0; i < 3 && pick < 0; i++)
+            if (!same_chord(alt[i], after->chord)) pick = i;
+        if (pick >= 0) before->chord = alt[pick];
     }
 }
 
@@ -280,6 +290,23 @@ static int note(composer *c, es_instrument inst, int pitch, double vel, double t
     }
     int v = (int)lround(vel + (es_rng_uniform(&c->rng) - 0.5) * 8); /* a little human variation */
     v = v < 1 ? 1 : v > 127 ? 127 : v;
+    /* One key cannot sound twice (MIDI would drop or cut one): parts that meet on a pitch (the
+     * melody on a chord tone, an arpeggio coming back) share it. Notes never outlast their bar,
+     * so only this bar's notes can collide. */
+    es_note *same = NULL;
+    for (size_t i = c->bar_first; i < c->out->n_notes; i++) {
+        es_note *e = &c->out->notes[i];
+        if (e->instrument != inst || e->pitch != pitch) continue;
+        if (fabs(e->start - t0) < 0.01) same = e;          /* one onset: merged below */
+        else if (e->start < t0 && e->end > t0) e->end = t0; /* the earlier one stops here */
+        else if (e->start > t0 && e->start < t1) t1 = e->start; /* this one stops at the later one */
+    }
+    if (same) { /* one note, the longer and louder */
+        same->end = fmax(same->end, t1);
+        same->velocity = (uint8_t)(v > same->velocity ? v : same->velocity);
+        return 0;
+    }
+    if (t1 - t0 < 0.01) return 0;
     return es_score_add_note(c->out, inst, pitch, v, t0, t1);
 }
 
@@ -297,12 +324,14 @@ static void voice(const int *pcs, int n, int center, int lo, int hi, const int *
     for (int inv = 0; inv < n; inv++)
         for (int base = lo; base <= hi; base++) {
             if (base % 12 != pcs[inv]) continue;
-            int cand[4], sum = 0;
+            /* the other chord tones in ascending order within the octave above the base (a 9th
+             * listed last in the chord still lands between its neighbours) */
+            int cand[4], sum = 0, m = 1;
             cand[0] = base;
             for (int j = 1; j < n; j++) {
-                int p = cand[j - 1] + 1;
-                while (p % 12 != pcs[(inv + j) % n]) p++;
-                cand[j] = p;
+                int iv = (pcs[(inv + j) % n] - base % 12 + 12) % 12, k = m++;
+                for (; k > 1 && cand[k - 1] - base > iv; k--) cand[k] = cand[k - 1];
+                cand[k] = base + iv;
             }
             for (int j = 0; j < n; j++) sum += cand[j];
             double cost = 0.5 * fabs((double)sum / n - center);
@@ -352,6 +381,21 @@ static int nearest_pc(int pc, int target)
     return target - p > 6 ? p + 12 : p;
 }
 
+/* The bass note sounding at t (rendered earlier in this bar; the previous bar's last one at the
+ * bar start when `before`), or the last one started before t; -1 when none. */
+static int bass_at(const composer *c, double t, int before)
+{
+    int p = before ? c->bass_last : -1;
+    double best = -1e30;
+    for (size_t i = c->bar_first; i < c->out->n_notes; i++) {
+        const es_note *n = &c->out->notes[i];
+        if (n->instrument != ES_BASS) continue;
+        double s = n->start;
+        if ((before ? s < t - 1e-9 : s <= t + 1e-9) && s > best) best = s, p = n->pitch;
+    }
+    return p;
+}
+
 /* ---- one bar of each instrument ------------------------------------------------------------- */
 
 static int render_bar(composer *c, size_t bi)
@@ -368,6 +412,7 @@ static int render_bar(composer *c, size_t bi)
     int fill = last && !final && s->n_bars >= 2 && !held;
     double gate = 0.92 - 0.4 * fmax(0, a);  /* legato when calm, detached when excited */
     c->bar_t1 = t1;
+    c->bar_first = c->out->n_notes;
     double boost = accent ? 22 : first ? 10 : 0;
 #define T(beats) (t0 + (beats) * bt)
 #define CHK(x) do { if (x) return -1; } while (0)
@@ -393,14 +438,15 @@ static int render_bar(composer *c, size_t bi)
 
     double vp = 58 + 24 * a + 4 * v, vs = 50 + 22 * a + 3 * v, vg = 56 + 24 * a, vb = 66 + 20 * a, vd = 66 + 30 * a;
 
-    /* strings: a pad, pulsing at high arousal; cellos double the root */
-    int pulses = held || lv <= 2 ? 1 : 2;
+    /* strings: a pad, pulsing at high arousal; the full chord while piano and guitar are sparse,
+     * the two upper voices once the guitar strums (real ensembles rarely triple the chord; the
+     * bass has the root) */
+    int pulses = held || lv <= 2 ? 1 : 2, from = !held && lv >= 2 && n > 2 ? n - 2 : 0;
     for (int p = 0; p < pulses; p++) {
         double a0 = T(nb * p / pulses), a1 = p + 1 == pulses ? t1 : T(nb * (p + 1) / pulses);
         double e = pulses == 1 ? a1 : a0 + (a1 - a0) * gate;
         double vel = vs + (p == 0 ? boost : 0);
-        for (int i = 0; i < n; i++) CHK(note(c, ES_STRINGS, sv[i], vel, a0, e));
-        CHK(note(c, ES_STRINGS, nearest_pc(root, 45), vel, a0, e));
+        for (int i = from; i < n; i++) CHK(note(c, ES_STRINGS, sv[i], vel, a0, e));
     }
 
     /* bass */
@@ -422,21 +468,21 @@ static int render_bar(composer *c, size_t bi)
     }
 
     /* piano: the full chord on every section start; arpeggios when calm, comping when excited */
-    if (held || first || lv == 0) {
-        double e = held || lv <= 1 ? t1 : T(2 * gate);
+    if (held || first) {
+        double e = held ? t1 : lv <= 1 ? T(2) : T(2 * gate);
         for (int i = 0; i < n; i++) CHK(note(c, ES_PIANO, pv[i], vp + boost, t0, e));
     }
     if (!held) {
         if (lv == 0) {
-            for (int i = 1; i < 4; i++) CHK(note(c, ES_PIANO, i < n ? pv[i] + 12 : pv[0] + 12, vp - 6, T(i), t1));
+            for (int i = first ? 1 : 0; i < 4; i++) /* bell-like tones over the pad, two at a time */
+                CHK(note(c, ES_PIANO, i < n ? pv[i] + 12 : pv[0] + 12, vp - 6, T(i), fmin(T(i + 1.5), t1)));
         } else if (lv <= 2) {
             static const int up_down[8] = {0, 1, 2, 3, 4, 3, 2, 1};
             for (int i = first ? 1 : 0; i < 8; i++) {
                 int k = up_down[i], p = k < n ? pv[k] : pv[k - n] + 12;
-                double len = lv == 1 ? 1.0 : 0.5; /* pedal-like overlap when calm */
+                double len = 0.5; /* each note rings into the next: pedal-like, two at a time */
                 CHK(note(c, ES_PIANO, p, vp - (i % 2 ? 8 : 2), T(0.5 * i), fmin(T(0.5 * i + len + 0.5), t1)));
             }
-            if (lv == 2) CHK(note(c, ES_PIANO, nearest_pc(root, 48), vp, t0, T(2)));
         } else {
             static const double comp3[3] = {0, 1.5, 3}, comp4[4] = {0, 1.5, 2.5, 3.5};
             const double *on = lv == 3 ? comp3 : comp4;
@@ -452,16 +498,16 @@ static int render_bar(composer *c, size_t bi)
         static const double st2[2] = {0, 2}, st3[4] = {0, 1, 2.5, 3}, st4[6] = {0, 1, 1.5, 2.5, 3, 3.5};
         const double *on = held ? st2 : lv == 2 ? st2 : lv == 3 ? st3 : st4;
         int cnt = held ? 1 : lv == 2 ? 2 : lv == 3 ? 4 : 6;
-        int strum[4] = {gv[0], gv[1], gv[2], n > 3 ? gv[3] : gv[0] + 12}; /* the bass has the root */
+        /* the chord's own notes (the bass has the root); up strums catch the upper ones */
         for (int i = 0; i < cnt; i++) {
             int up = fmod(on[i], 1) != 0;
             double b1 = held ? nb : i + 1 < cnt ? fmin(on[i + 1], nb) : nb;
-            double e = held ? t1 : T(on[i] + (b1 - on[i]) * gate);
+            double e = held ? t1 : T(on[i] + (b1 - on[i]) * gate * (lv == 2 ? 0.5 : 1)); /* lv 2: light */
             double vel = vg + (i == 0 ? boost : 0) + (up ? -10 : 0) + (on[i] == 1 || on[i] == 3 ? 6 : 0);
-            for (int j = 0; j < 4; j++) {
-                int k = up ? 3 - j : j;
-                if (up && j >= 3) break;
-                CHK(note(c, ES_GUITAR, strum[k], vel, T(on[i]) + 0.012 * j, e));
+            for (int j = 0; j < n; j++) {
+                int k = up ? n - 1 - j : j;
+                if (up && j >= n - 1) break;
+                CHK(note(c, ES_GUITAR, gv[k], vel, T(on[i]) + 0.012 * j, e));
             }
         }
     }
@@ -518,7 +564,9 @@ static int render_bar(composer *c, size_t bi)
             for (int i = 0; i < cnt; i++) {
                 double b0 = nb - (cnt - i) * step;
                 if (b0 < 0) continue;
-                CHK(note(c, ES_PIANO, scale_step(scale, target, i - cnt), vm - 6 + 3 * i, T(b0), T(b0 + 0.9 * step)));
+                int q = scale_step(scale, target, i - cnt);
+                CHK(note(c, ES_PIANO, q, vm - 6 + 3 * i, T(b0), T(b0 + 0.9 * step)));
+                c->mel_prev = q;
             }
             c->melody = target;
         } else if (lv >= 2 || br->index % 2 == 0) {
@@ -528,12 +576,21 @@ static int render_bar(composer *c, size_t bi)
                 if (br->index % 2) steps = -steps; /* the answer phrase mirrors the call */
                 p = scale_step(scale, start, steps);
                 double b0 = 0.5 * c->mot.on[i], b1 = b0 + 0.5 * c->mot.len[i] * (lv >= 3 ? gate : 1.0);
+                if (b0 >= nb - 1e-9) break; /* past a short bar */
+                /* no parallel octaves with the bass: a note that would move with the bass into
+                 * another octave steps back towards the previous note instead */
+                int b = bass_at(c, T(b0), 0), pm = c->mel_prev, pb = bass_at(c, T(b0), 1);
+                if (b >= 0 && pm >= 0 && pb >= 0 && (p - b) % 12 == 0 && (pm - pb) % 12 == 0 && p != pm && b != pb &&
+                    (p > pm) == (b > pb))
+                    p = scale_step(scale, p, p > pm ? -1 : 1);
+                c->mel_prev = p;
                 CHK(note(c, ES_PIANO, p, vm + (i == 0 ? 6 : 0), T(b0), T(b1)));
-                if (lv == 4) CHK(note(c, ES_PIANO, p + 12, vm - 10, T(b0), T(b1)));
+                if (lv == 4) CHK(note(c, ES_PIANO, p + 12 <= range_hi[ES_PIANO] ? p + 12 : p - 12, vm - 10, T(b0), T(b1)));
             }
             c->melody = p;
         }
     }
+    c->bass_last = bass_at(c, t1, 1);
 #undef T
 #undef CHK
     return 0;
@@ -554,7 +611,7 @@ static int add_chord_mark(composer *c, const bar *br)
 int es_compose_rules(const es_compose_request *req, es_score *out)
 {
     int rc = -1;
-    composer c = {.req = req, .out = out};
+    composer c = {.req = req, .out = out, .mel_prev = -1, .bass_last = -1};
     memset(out, 0, sizeof *out);
     if (!(req->duration > 0 && req->duration <= MAX_DURATION))
         return es_fail("compose: duration %g s not in (0, %g]", req->duration, MAX_DURATION);

@@ -7,8 +7,11 @@
  * major ... modal mixture ... minor with diminished colour), arousal the tempo, density, texture,
  * loudness, register and articulation (Eerola, Friberg & Bresin 2013: mode first, then tempo,
  * register, dynamics, articulation). Every boundary gets a chord change and an accent (crash,
- * bass, full chord); sections lead into cuts with a dominant and a fill; the piece ends on a
- * held tonic that stops at the duration. A motif drawn once per piece recurs in every scene. */
+ * bass, full chord); sections of two bars or more lead into cuts with a cadential chord (V; bVII
+ * in the modal middle; ii° when dark) and a fill; the piece ends on a held tonic that stops at
+ * the duration. A motif drawn once per piece recurs in every scene. Voicings move by the
+ * smallest steps, the melody avoids parallel octaves with the bass, one key never sounds twice
+ * at once, and the texture stays about as thick as in real ensemble songs (docs/metrics.md). */
 #ifndef ES_RULES_H
 #define ES_RULES_H
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # emsync eval on a hand-made MIDI file (a C major triad at 0 s, 120 bpm) with known answers,
-# and on bad input: damaged file, bad options, output that would overwrite the input.
+# its piano roll (--svg, checked by xmllint), and on bad input: damaged file, bad options, output that would overwrite the input.
 set -u
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -21,12 +21,27 @@ grep -q 'boundary hit rate' "$tmp/err" || fail "text report missing on stderr wi
 "$ES_BIN" eval "$tmp/c.mid" --json "$tmp/c.json" >/dev/null || fail "--json FILE failed"
 grep -q '"pc_entropy"' "$tmp/c.json" || fail "JSON file incomplete"
 
+# piano roll: well-formed SVG (xmllint), one note rectangle per note, one mark per cut
+"$ES_BIN" eval "$tmp/c.mid" --cuts 0.05,3 --svg "$tmp/c.svg" >/dev/null || fail "--svg failed"
+xmllint --noout "$tmp/c.svg" || fail "--svg: not well-formed XML"
+[ "$(grep -c 'class="note piano"' "$tmp/c.svg")" -eq 3 ] || fail "--svg: want 3 piano notes"
+[ "$(grep -c 'class="boundary"' "$tmp/c.svg")" -eq 1 ] || fail "--svg: want 1 boundary mark (3 s is past the 0.5 s file)"
+"$ES_BIN" compose --duration 12 --valence 0.6 --arousal 0.6 --cuts 4,8 --seed 2 -o "$tmp/r.mid" >/dev/null 2>&1 || fail "compose failed"
+notes=$("$ES_BIN" eval "$tmp/r.mid" --cuts 4,8 --svg "$tmp/r.svg" --json - 2>/dev/null | jq .notes) || fail "--svg on a composed piece failed"
+xmllint --noout "$tmp/r.svg" || fail "--svg (composed): not well-formed XML"
+[ "$(grep -c '<rect class="note ' "$tmp/r.svg")" -eq "$notes" ] || fail "--svg (composed): want $notes note rectangles"
+grep -q 'class="note drums"' "$tmp/r.svg" || fail "--svg (composed): no drum lane"
+"$ES_BIN" eval "$tmp/c.mid" --svg "$tmp/c.mid" >/dev/null 2>&1; [ $? -eq 2 ] || fail "--svg onto the input: expected exit 2"
+cmp -s "$tmp/c.mid" "$tmp/r.mid" && fail "test files mixed up"
+"$ES_BIN" eval "$tmp/c.mid" --svg "$tmp/no/such/dir.svg" >/dev/null 2>"$tmp/err"; [ $? -eq 1 ] || fail "--svg into a missing folder: expected exit 1"
+[ "$(wc -l <"$tmp/err")" -eq 1 ] || fail "--svg into a missing folder: want one error line: $(cat "$tmp/err")"
+
 # damaged input: exit 1, one error line naming the file, no JSON written
 head -c 30 "$tmp/c.mid" >"$tmp/cut.mid"
-"$ES_BIN" eval "$tmp/cut.mid" --json "$tmp/cut.json" >/dev/null 2>"$tmp/err"
+"$ES_BIN" eval "$tmp/cut.mid" --json "$tmp/cut.json" --svg "$tmp/cut.svg" >/dev/null 2>"$tmp/err"
 [ $? -eq 1 ] || fail "truncated file: expected exit 1"
 [ "$(wc -l <"$tmp/err")" -eq 1 ] && grep -q 'cut.mid' "$tmp/err" || fail "truncated file: want one line naming it: $(cat "$tmp/err")"
-[ ! -e "$tmp/cut.json" ] || fail "truncated file: a JSON file was written"
+[ ! -e "$tmp/cut.json" ] && [ ! -e "$tmp/cut.svg" ] || fail "truncated file: a JSON or SVG file was written"
 [ -z "$(ls -A "$tmp" | grep tmp-)" ] || fail "a temporary file was left behind"
 "$ES_BIN" eval "$ES_TEST_DATA/cuts.mp4" >/dev/null 2>&1; [ $? -eq 1 ] || fail "video as MIDI: expected exit 1"
 "$ES_BIN" eval "$tmp" >/dev/null 2>&1; [ $? -eq 1 ] || fail "directory: expected exit 1"
