@@ -77,6 +77,8 @@ static void test_known_pixels(void)
             check_pattern(&fr, sizes[i][0], sizes[i][1], gray);
             CHECK(fr.time == 0);
             es_frame_free(&fr);
+            CHECK(es_grab_frame(path, 3, &fr) == -1 && error_has("a still image has no frame at 3.000 s"));
+            CHECK(es_grab_frame(path, 0.01, &fr) == -1 && error_has("a still image has no frame"));
         }
     /* 8K UHD, grayscale (a third of the bytes of RGB to write) */
     snprintf(path, sizeof path, "%s/8k.pgm", tmp);
@@ -85,6 +87,18 @@ static void test_known_pixels(void)
     if (fr.rgb) check_pattern(&fr, 7680, 4320, 1);
     es_frame_free(&fr);
     unlink(path);
+    /* headers that promise huge pictures with no pixels behind them */
+    static const char *huge[] = {"P5\n20000 20000\n255\nabcdef", "P6\n100000 100000\n255\nabc",
+                                 "P5\n7680 4320\n255\n"};
+    for (size_t i = 0; i < sizeof huge / sizeof huge[0]; i++) {
+        snprintf(path, sizeof path, "%s/huge%zu.pgm", tmp, i);
+        FILE *f = fopen(path, "wb");
+        if (f) {
+            fputs(huge[i], f);
+            fclose(f);
+        }
+        CHECK(es_grab_frame(path, 0, &fr) == -1 && fr.rgb == NULL && es_error()[0] && !strchr(es_error(), '\n'));
+    }
     /* a PPM whose pixels stop early */
     snprintf(path, sizeof path, "%s/cut.ppm", tmp);
     write_pnm(path, 64, 64, 3, 1000);

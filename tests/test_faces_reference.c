@@ -2,7 +2,8 @@
  * the package (tfjs CPU backend, its defaults) found in each test picture, recorded by
  * scripts/face-reference/record.sh. Same face count, box IoU >= 0.9, score and every expression
  * probability within 0.02. The pictures cover real faces with several expressions, no face, a
- * grayscale PNG, an odd size (701x999), 16x16, video frames and an 8K UHD (7680x4320) frame.
+ * grayscale PNG, an odd size (701x999), 16x16, a face cut by the top edge (its box starts
+ * above the picture), video frames and an 8K UHD (7680x4320) frame.
  * The decoded pixels are checked too (rgb_sum from the ffmpeg tool, the reference's route).
  * Also: odd row strides give bit-identical results. Skips only when the models are not
  * installed (scripts/install-face-models.sh). */
@@ -23,7 +24,7 @@
 #define MAX_FACES 32
 
 static const char *cases[] = {
-    "sample1", "sample4", "sample5", "noface", "gray", "odd", "tiny16",
+    "sample1", "sample4", "sample5", "noface", "gray", "odd", "tiny16", "edge",
     "clip-at-0.48", "clip-at-2.48", "sample1-8k",
 };
 
@@ -53,10 +54,12 @@ static int make_8k(const es_frame *src, es_frame *out)
     out->width = W;
     out->height = H;
     out->stride = 3 * W;
-    for (int y = 0; y < H; y++) {
+    for (int y = 0; y < H; y += 4) {
         const uint8_t *s = src->rgb + (size_t)(y / 4) * src->stride;
         uint8_t *d = out->rgb + (size_t)y * out->stride;
-        for (int x = 0; x < W; x++) memcpy(d + 3 * x, s + 3 * (x / 4), 3);
+        for (int x = 0; x < W; x++)
+            for (int c = 0; c < 3; c++) d[3 * x + c] = s[3 * (x / 4) + c];
+        for (int r = 1; r < 4; r++) memcpy(d + (size_t)r * out->stride, d, (size_t)out->stride);
     }
     return 0;
 }

@@ -26,6 +26,7 @@ if [ "${1:-}" = "--images" ]; then
   ff -i "$demo/sample2.jpg" -vf "scale=480:-2,format=gray" -frames:v 1 "$data/gray.png"
   ff -i "$demo/sample5.jpg" -vf "format=yuvj444p,crop=701:999:1000:150" -q:v 3 -frames:v 1 "$data/odd.jpg"
   ff -i "$demo/sample3.jpg" -vf "crop=330:330:1000:220,scale=16:16" -frames:v 1 "$data/tiny16.png"
+  ff -i "$demo/sample4.jpg" -vf "format=yuvj444p,crop=1150:600:300:160" -q:v 5 -frames:v 1 "$data/edge.jpg"
   fit="scale=640:360:force_original_aspect_ratio=decrease,pad=640:360:(ow-iw)/2:(oh-ih)/2,setsar=1,fps=25"
   ff -loop 1 -t 1 -i "$demo/sample1.jpg" -loop 1 -t 1 -i "$demo/sample3.jpg" -loop 1 -t 1 -i "$data/noface.png" \
      -filter_complex "[0]$fit[a];[1]$fit[b];[2]$fit[c];[a][b][c]concat=n=3:v=1:a=0,format=yuv420p[v]" \
@@ -34,5 +35,5 @@ fi
 
 cd "$data"
 node "$tmp/record.mjs" "$pkg/model" "$data" \
-  sample1.jpg sample4.jpg sample5.jpg noface.png gray.png odd.jpg tiny16.png \
+  sample1.jpg sample4.jpg sample5.jpg noface.png gray.png odd.jpg tiny16.png edge.jpg \
   clip.mp4@0.48 clip.mp4@2.48 sample1.jpg@8k 2>&1 | grep -v -e '^=*$' -e 'TensorFlow.js in Node.js' || true

@@ -4,7 +4,7 @@
  * reference recorder passes to the ffmpeg tool) and honours the frame's range and matrix. */
 #include <libavcodec/avcodec.h>
 #include <libavformat/avformat.h>
-#include <libavutil/imgutils.h>
+#include <libavutil/pixdesc.h>
 #include <libswscale/swscale.h>
 #include <math.h>
 #include <stdlib.h>
@@ -119,11 +119,23 @@ int es_grab_frame(const char *path, double at, es_frame *out)
         goto end;
     }
     AVStream *st = fmt->streams[si];
+    if ((long long)st->codecpar->width * st->codecpar->height > ES_GRAB_MAX_PIXELS) {
+        es_fail("%s: picture size %dx%d not supported", path, st->codecpar->width, st->codecpar->height);
+        goto end;
+    }
     double duration = 0;
     if (st->duration != AV_NOPTS_VALUE && st->duration > 0)
         duration = st->duration * av_q2d(st->time_base);
     else if (fmt->duration != AV_NOPTS_VALUE && fmt->duration > 0)
         duration = fmt->duration / (double)AV_TIME_BASE;
+    /* image demuxers are "image2" or "<codec>_pipe" */
+    const char *demuxer = fmt->iformat->name;
+    size_t dl = strlen(demuxer);
+    int still = !strcmp(demuxer, "image2") || (dl > 5 && !strcmp(demuxer + dl - 5, "_pipe"));
+    if (still && at > 0) {
+        es_fail("%s: a still image has no frame at %.3f s", path, at);
+        goto end;
+    }
     if (duration > 0 && at > duration) {
         es_fail("%s: time %.3f s is past the end (%.3f s)", path, at, duration);
         goto end;
@@ -142,7 +154,7 @@ int es_grab_frame(const char *path, double at, es_frame *out)
         es_fail("%s: cannot open the %s decoder (%s)", path, codec->name, msg);
         goto end;
     }
-    if (at > 0) {
+    if (at > 0 && !still) {
         int64_t start = st->start_time == AV_NOPTS_VALUE ? 0 : st->start_time;
         int64_t ts = start + (int64_t)(at / av_q2d(st->time_base));
         /* a file that cannot seek is read from its start instead */

@@ -18,9 +18,10 @@ typedef struct {
 #define ES_GRAB_MAX_PIXELS 100000000LL
 
 /* Decodes the frame of `path` shown at `at` seconds (the last frame whose time is <= at; the
- * first frame when at is 0) into *out, which the caller frees with es_frame_free. Returns 0, or
- * -1 with one error line: missing/unreadable file, no picture in it (audio only, text),
- * `at` negative or past the end, corrupt data. On failure *out is left empty. */
+ * first frame when at is 0; a still image only has time 0) into *out, which the caller frees
+ * with es_frame_free. Returns 0, or -1 with one error line: missing/unreadable file, no picture
+ * in it (audio only, text), `at` negative or past the end, picture over ES_GRAB_MAX_PIXELS,
+ * corrupt data. On failure *out is left empty. */
 int es_grab_frame(const char *path, double at, es_frame *out);
 
 /* Frees the pixels and zeroes the struct. Safe on a zeroed struct. */

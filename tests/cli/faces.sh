@@ -60,6 +60,9 @@ if [ -f "$data/cuts.mp4" ]; then
   expect 1 "$data/truncated.mp4" --at 15
 fi
 expect 1 "$faces/clip.mp4" --at 3.5
+grep -q "past the end" "$tmp/err" || bad "clip --at 3.5: $(cat "$tmp/err")"
+expect 1 "$faces/sample1.jpg" --at 2
+grep -q "still image" "$tmp/err" || bad "image --at 2: $(cat "$tmp/err")"
 expect 1 "$tmp/missing.jpg";       grep -q "No such file" "$tmp/err" || bad "missing: $(cat "$tmp/err")"
 expect 1 "$faces/sample1.jpg" --models "$tmp/nomodels"
 grep -q "scripts/install-deps.sh" "$tmp/err" || bad "missing models: $(cat "$tmp/err")"
