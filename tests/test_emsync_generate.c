@@ -339,6 +339,48 @@ static void test_find_model(void)
     CHECK(es_find_model("") == NULL);
 }
 
+/* A token stream of repeated triads: `chords` chords over 8 s, on the piano. */
+static size_t triads(int *tok, int root, int minor, int chords)
+{
+    size_t n = 0;
+    int third = root + (minor ? 3 : 4), fifth = root + 7;
+    int ticks = 1000 / chords; /* 8 s = 1000 ticks of 8 ms */
+    for (int c = 0; c < chords; c++) {
+        tok[n++] = es_token_on(ES_PIANO, root);
+        tok[n++] = es_token_on(ES_PIANO, third);
+        tok[n++] = es_token_on(ES_PIANO, fifth);
+        for (int left = ticks; left > 0; left -= 125) tok[n++] = es_token_timeshift(left > 125 ? 125 : left);
+        tok[n++] = es_token_off(ES_PIANO, root);
+        tok[n++] = es_token_off(ES_PIANO, third);
+        tok[n++] = es_token_off(ES_PIANO, fifth);
+    }
+    return n;
+}
+
+/* Candidate choice: most boundary hits first; among equals, the music closest to the mood. */
+static void test_pick(void)
+{
+    static int sparse_major[512], dense_minor[512], sparse_minor[512];
+    size_t n[3] = {triads(sparse_major, 60, 0, 4), triads(dense_minor, 60, 1, 40), triads(sparse_minor, 57, 1, 4)};
+    const int *tok[3] = {sparse_major, dense_minor, sparse_minor};
+    es_mood_segment mood = {0, 0.8, -0.8};
+    es_compose_request req = {.duration = 8, .moods = &mood, .n_moods = 1};
+
+    size_t hits[3] = {2, 2, 1};
+    CHECK(es_emsync_pick(tok, n, hits, 3, &req) == 0);       /* bright and calm: sparse major */
+    mood = (es_mood_segment){0, -0.8, 0.8};
+    CHECK(es_emsync_pick(tok, n, hits, 3, &req) == 1);       /* dark and excited: dense minor */
+    size_t more[3] = {2, 2, 3};
+    CHECK(es_emsync_pick(tok, n, more, 3, &req) == 2);       /* hits come first */
+    const int *same[3] = {sparse_major, sparse_major, sparse_major};
+    CHECK(es_emsync_pick(same, (size_t[]){n[0], n[0], n[0]}, hits, 2, &req) == 0); /* then the lowest index */
+    /* a mood that changes halfway counts by duration: mostly excited asks for the dense one */
+    es_mood_segment moods[2] = {{0, 0, -0.5}, {2, 0, 1.0}};
+    req.moods = moods;
+    req.n_moods = 2;
+    CHECK(es_emsync_pick(tok, n, hits, 3, &req) == 1);
+}
+
 int main(void)
 {
     es_progress_quiet(1);
@@ -348,6 +390,7 @@ int main(void)
     test_sample_random();
     test_clock();
     test_generate();
+    test_pick();
     test_find_model();
     return check_report("test_emsync_generate");
 }

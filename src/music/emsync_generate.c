@@ -11,6 +11,7 @@
 #include "core/error.h"
 #include "core/progress.h"
 #include "core/rng.h"
+#include "eval/metrics.h"
 #include "music/emsync_vocab.h"
 
 void es_emsync_options_default(es_emsync_options *o)
@@ -160,6 +161,68 @@ static int prefill(es_nn_state *st, int k, candidate *c, float *logits)
     return es_nn_feed(st, k, c->tok + c->anchor, c->del + c->anchor, (int)(c->n - c->anchor), logits, NULL);
 }
 
+/* The requested mood, averaged over the piece by duration. */
+static void mean_mood(const es_compose_request *req, double *valence, double *arousal)
+{
+    double v = 0, a = 0;
+    for (size_t i = 0; i < req->n_moods; i++) {
+        double end = i + 1 < req->n_moods ? req->moods[i + 1].start : req->duration;
+        double w = fmax(0, fmin(end, req->duration) - req->moods[i].start) / req->duration;
+        v += w * (isnan(req->moods[i].valence) ? 0 : req->moods[i].valence);
+        a += w * (isnan(req->moods[i].arousal) ? 0 : req->moods[i].arousal);
+    }
+    *valence = v;
+    *arousal = a;
+}
+
+/* Why these cues: arousal labels in EMSYNC's training data (midi-emotion) were note densities;
+ * major-ness (Krumhansl-Kessler) is the standard reading of valence from notes. Ranking them
+ * across the tied candidates onto [-1, 1] needs no calibration. */
+int es_emsync_pick(const int *const *tokens, const size_t *n_tokens, const size_t *hits, int K,
+                   const es_compose_request *req)
+{
+    size_t most = 0;
+    for (int k = 0; k < K; k++)
+        if (hits[k] > most) most = hits[k];
+    int tied[ES_EMSYNC_MAX_CANDIDATES], n_tied = 0;
+    for (int k = 0; k < K && n_tied < ES_EMSYNC_MAX_CANDIDATES; k++)
+        if (hits[k] == most) tied[n_tied++] = k;
+    if (n_tied == 1) return tied[0];
+
+    double density[ES_EMSYNC_MAX_CANDIDATES], majorness[ES_EMSYNC_MAX_CANDIDATES];
+    for (int i = 0; i < n_tied; i++) {
+        es_score sc = {0};
+        es_metrics m;
+        if (es_tokens_to_score(tokens[tied[i]], n_tokens[tied[i]], &sc)) return -1;
+        sc.duration = req->duration;
+        int r = es_metrics_compute(&sc, NULL, 0, &m);
+        es_score_free(&sc);
+        density[i] = r == 0 ? log1p(m.note_density) : 0;
+        majorness[i] = r == 0 && isfinite(m.majorness) ? m.majorness : 0;
+    }
+    double lo_d = INFINITY, hi_d = -INFINITY, lo_m = INFINITY, hi_m = -INFINITY;
+    for (int i = 0; i < n_tied; i++) {
+        lo_d = fmin(lo_d, density[i]);
+        hi_d = fmax(hi_d, density[i]);
+        lo_m = fmin(lo_m, majorness[i]);
+        hi_m = fmax(hi_m, majorness[i]);
+    }
+    double want_v, want_a;
+    mean_mood(req, &want_v, &want_a);
+    int best = tied[0];
+    double best_dist = INFINITY;
+    for (int i = 0; i < n_tied; i++) {
+        double a = hi_d > lo_d ? 2 * (density[i] - lo_d) / (hi_d - lo_d) - 1 : 0;
+        double v = hi_m > lo_m ? 2 * (majorness[i] - lo_m) / (hi_m - lo_m) - 1 : 0;
+        double dist = (a - want_a) * (a - want_a) + (v - want_v) * (v - want_v);
+        if (dist < best_dist) {
+            best_dist = dist;
+            best = tied[i];
+        }
+    }
+    return best;
+}
+
 int es_compose_emsync(const es_compose_request *req, const es_emsync_options *opt, es_score *out,
                       es_emsync_report *report)
 {
@@ -173,7 +236,8 @@ int es_compose_emsync(const es_compose_request *req, const es_emsync_options *op
     memset(out, 0, sizeof *out);
     if (report) memset(report, 0, sizeof *report);
     if (!opt->model) return es_fail("emsync composer: no model");
-    if (K < 1 || K > 16) return es_fail("emsync composer: candidates must be 1..16, not %d", K);
+    if (K < 1 || K > ES_EMSYNC_MAX_CANDIDATES)
+        return es_fail("emsync composer: candidates must be 1..%d, not %d", ES_EMSYNC_MAX_CANDIDATES, K);
     if (!(req->duration > 0) || req->duration > 24 * 3600) return es_fail("emsync composer: bad duration %g s", req->duration);
     if (!req->moods || req->n_moods < 1) return es_fail("emsync composer: no mood given");
     if (!(opt->temperature > 0) || !(opt->top_p > 0)) return es_fail("emsync composer: temperature and top-p must be > 0");
@@ -265,9 +329,15 @@ int es_compose_emsync(const es_compose_request *req, const es_emsync_options *op
     }
     es_progress_done();
 
-    int best = 0;
-    for (int k = 1; k < K; k++)
-        if (cand[k].clock.hits > cand[best].clock.hits) best = k;
+    const int *cand_tokens[ES_EMSYNC_MAX_CANDIDATES];
+    size_t cand_n[ES_EMSYNC_MAX_CANDIDATES], cand_hits[ES_EMSYNC_MAX_CANDIDATES];
+    for (int k = 0; k < K; k++) {
+        cand_tokens[k] = cand[k].tok;
+        cand_n[k] = cand[k].n;
+        cand_hits[k] = cand[k].clock.hits;
+    }
+    int best = es_emsync_pick(cand_tokens, cand_n, cand_hits, K, req);
+    if (best < 0) goto end;
     candidate *c = &cand[best];
     if (es_tokens_to_score(c->tok, c->n, out) || es_score_add_tempo(out, 0, 240)) goto end;
     /* clip to the duration: the last token may step past it */

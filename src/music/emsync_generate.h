@@ -24,7 +24,9 @@ typedef struct {
     double temperature;         /* 1.35 */
     double top_p;               /* 0.6 */
     int candidates;             /* K >= 1 sequences sampled together; the one hitting most
-                                   boundaries with a <CHORD> wins (ties: lowest index) */
+                                   boundaries with a <CHORD> wins; among equals, the one whose
+                                   note density and major-ness best match the requested
+                                   arousal and valence (then the lowest index) */
     int keep_tokens;            /* fast mode: tokens kept at a re-anchor; 0 = half the window */
     size_t max_tokens;          /* safety cap on generated tokens; 0 = 400 per second + 1000 */
 } es_emsync_options;
@@ -90,6 +92,16 @@ float es_emsync_clock_advance(es_emsync_clock *c, int token);
 
 /* Cursor in seconds. */
 double es_emsync_clock_time(const es_emsync_clock *c);
+
+/* Most candidates one generation runs together. */
+#define ES_EMSYNC_MAX_CANDIDATES 16
+
+/* Picks among K candidate token streams (hits[k] = boundaries each hit): the most hits; among
+ * equals, the one whose note density and major-ness, ranked across the tied candidates onto
+ * [-1, 1], lie closest to the request's duration-weighted mean arousal and valence; then the
+ * lowest index. Returns the index, or -1 (out of memory). */
+int es_emsync_pick(const int *const *tokens, const size_t *n_tokens, const size_t *hits, int K,
+                   const es_compose_request *req);
 
 /* Model lookup: explicit_path when given, else $EMSYNC_MODEL, else
  * $XDG_DATA_HOME/emsync/emsync.pt (or ~/.local/share/emsync/emsync.pt) when that file exists.
