@@ -209,8 +209,9 @@ static void test_progress_and_no_audio(void)
     es_media_analysis_free(&a);
     /* cuts.mkv (Opus) without audio wanted: same frames as the MP4 */
     CHECK(es_media_analyze(data_path("cuts.mkv"), NULL, &a) == 0);
-    CHECK(a.n_frames == 500 && a.info.has_audio == 0);
-    CHECK_NEAR(a.info.duration, 20.0, 0.05);
+    CHECK(a.n_frames == 500 && a.info.has_audio == 0 && a.info.truncated == 0);
+    /* no stream duration in Matroska: the frames' extent, not the container's 20.018 s (Opus) */
+    CHECK_NEAR(a.info.duration, 20.0, 1e-6);
     es_media_analysis_free(&a);
 }
 
@@ -225,8 +226,28 @@ static void test_truncated(void)
         CHECK(a.n_frames > 50 && a.n_frames < 400);
         CHECK(a.info.truncated == 1);
         CHECK(a.n_frames > 0 && fabs(a.info.duration - (a.frames[a.n_frames - 1].time + 0.04)) < 1e-6);
+        CHECK(a.info.duration < 16);
         es_media_analysis_free(&a);
     }
+}
+
+static void test_joined_streams(void)
+{
+    /* size change and timestamp restart half way: every frame kept, times still ascending,
+     * the scorer restarts at the new size (score 0, as ffmpeg's rebuilt filter graph gives) */
+    es_media_analysis a;
+    CHECK(es_media_analyze(data_path("sizes.ts"), NULL, &a) == 0);
+    CHECK(a.n_frames == 100);
+    int ascending = 1;
+    for (size_t i = 1; i < a.n_frames; i++) ascending &= a.frames[i].time > a.frames[i - 1].time;
+    CHECK(ascending);
+    if (a.n_frames == 100) {
+        CHECK_NEAR(a.frames[50].time, 2.0, 1e-6);
+        CHECK(a.frames[50].scene == 0.0f);
+        CHECK(a.frames[51].scene < 0.05f);
+    }
+    CHECK_NEAR(a.info.duration, 4.0, 1e-6);
+    es_media_analysis_free(&a);
 }
 
 /* Fails with one line that names the file and contains `what`. */
@@ -254,6 +275,7 @@ static void test_errors(void)
     expect_error("truncated.mp4", "Invalid data"); /* MP4 cut before its index: unreadable */
     expect_error("audio-only.m4a", "no video stream");
     expect_error("image.png", "is an image");
+    expect_error("/dev/zero", "cannot read as a video"); /* endless input: probing gives up */
 }
 
 static void test_garbage(void)
@@ -277,6 +299,7 @@ int main(void)
     test_colours_and_audio();
     test_progress_and_no_audio();
     test_truncated();
+    test_joined_streams();
     test_errors();
     test_garbage();
     return check_report("test_media_decode");

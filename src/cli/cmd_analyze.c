@@ -1,18 +1,12 @@
 /* emsync analyze: what emsync sees in a video (cuts, per-scene features, faces, valence and
  * arousal with confidence) as JSON, and optionally as an SVG timeline. */
 #include <getopt.h>
-#include <unistd.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "cli/cli.h"
 #include "cli/options.h"
-#include "core/error.h"
-#include "core/outfile.h"
-#include "core/parse.h"
-#include "core/progress.h"
-#include "pipeline/pipeline.h"
-#include "pipeline/timeline.h"
+#include "emsync.h"
 
 static void usage(FILE *out)
 {
@@ -53,8 +47,6 @@ int cmd_analyze(int argc, char **argv)
     cli_music_opts_init(&m);
     const char *json = NULL, *svg = NULL;
     int overwrite = 0, status = ES_EXIT_USAGE, c;
-    es_pipeline p;
-    es_pipeline_init(&p);
     optind = 1;
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":yqh", long_options, NULL)) != -1) {
@@ -66,7 +58,7 @@ int cmd_analyze(int argc, char **argv)
         case OPT_JSON: json = optarg; break;
         case OPT_SVG: svg = optarg; break;
         case 'y': overwrite = 1; break;
-        case 'q': es_progress_quiet(1); break;
+        case 'q': emsync_set_quiet(1); break;
         case 'h': usage(stdout); status = ES_EXIT_OK; goto end;
         case ':': cli_usage_error("analyze", "option '%s' needs a value", argv[optind - 1]); goto end;
         default: cli_usage_error("analyze", "unknown option '%s'", argv[optind - 1]); goto end;
@@ -80,39 +72,15 @@ int cmd_analyze(int argc, char **argv)
         cli_usage_error("analyze", "one input video at a time (got '%s' too)", argv[optind + 1]);
         goto end;
     }
-    status = ES_EXIT_FAILURE;
-    p.input = argv[optind];
-    const char *dests[] = {json, svg};
-    for (int i = 0; i < 2; i++)
-        if (dests[i] && cli_check_destination(dests[i], p.input, overwrite)) goto fail;
-    if (json && svg && !strcmp(json, svg)) {
-        es_fail("%s: named for two outputs", json);
-        goto fail;
-    }
-    p.cut_threshold = a.cut_threshold;
-    p.min_cut_gap = a.min_cut_gap;
-    p.emotion_per_video = a.emotion_per_video;
-    p.faces = a.faces;
-    p.user_cuts = m.cuts;
-    p.n_user_cuts = m.n_cuts;
-    p.user_cuts_given = m.cuts_given;
-    if (es_pipeline_analyze(&p)) goto fail;
-    if (svg && es_timeline_write_svg(&p, svg)) goto fail;
-    if (json) {
-        if (es_pipeline_write_json(&p, json, NULL, NULL, NULL)) {
-            if (svg) unlink(svg);
-            goto fail;
-        }
-    } else {
-        es_pipeline_print_json(&p, stdout, NULL, NULL, NULL);
-        fflush(stdout);
-    }
+    emsync_options opt;
+    cli_fill_options(&opt, &a, &m, "analyze");
+    opt.overwrite = overwrite;
     status = ES_EXIT_OK;
-    goto end;
-fail:
-    fprintf(stderr, "emsync: %s\n", es_error());
+    if (emsync_analyze(argv[optind], json, svg, &opt)) {
+        fprintf(stderr, "emsync: %s\n", emsync_error());
+        status = ES_EXIT_FAILURE;
+    }
 end:
-    es_pipeline_free(&p);
     cli_music_opts_free(&m);
     return status;
 }

@@ -3,17 +3,12 @@
 #include <getopt.h>
 #include <math.h>
 #include <stdio.h>
-#include <string.h>
-#include <unistd.h>
 
-#include "audio/loudness.h"
 #include "cli/cli.h"
 #include "cli/options.h"
-#include "core/error.h"
 #include "core/parse.h"
-#include "core/progress.h"
-#include "music/midi.h"
-#include "pipeline/pipeline.h"
+#include "emotion/ekman.h"
+#include "emsync.h"
 
 #define MAX_DURATION (4 * 3600.0)
 
@@ -66,8 +61,6 @@ int cmd_compose(int argc, char **argv)
     cli_music_opts m;
     cli_music_opts_init(&m);
     m.seed = 1;
-    es_pipeline p;
-    es_pipeline_init(&p);
     const char *out = NULL, *wav = NULL, *json = NULL, *soundfont = NULL;
     double duration = NAN;
     int overwrite = 0, status = ES_EXIT_USAGE, c;
@@ -89,7 +82,7 @@ int cmd_compose(int argc, char **argv)
         case OPT_WAV: wav = optarg; break;
         case OPT_SOUNDFONT: soundfont = optarg; break;
         case OPT_JSON: json = optarg; break;
-        case 'q': es_progress_quiet(1); break;
+        case 'q': emsync_set_quiet(1); break;
         case 'h': usage(stdout); status = ES_EXIT_OK; goto end;
         case ':': cli_usage_error("compose", "option '%s' needs a value", argv[optind - 1]); goto end;
         default: cli_usage_error("compose", "unknown option '%s'", argv[optind - 1]); goto end;
@@ -109,46 +102,16 @@ int cmd_compose(int argc, char **argv)
     }
     double valence = 0, arousal = 0;
     if (cli_music_mood(&m, "compose", &valence, &arousal) < 0) goto end;
-
-    status = ES_EXIT_FAILURE;
-    const char *dests[] = {out, wav, json};
-    for (int i = 0; i < 3; i++) {
-        if (!dests[i]) continue;
-        for (int k = 0; k < i; k++)
-            if (dests[k] && !strcmp(dests[k], dests[i])) {
-                es_fail("%s: named for two outputs", dests[i]);
-                goto fail;
-            }
-        if (cli_check_destination(dests[i], "", overwrite)) goto fail;
-    }
-    if (es_pipeline_plan(&p, duration, m.cuts, m.n_cuts, valence, arousal)) goto fail;
-    p.seed = m.seed;
-    p.composer = m.composer;
-    p.model = m.model;
-    p.exact = m.exact;
-    p.candidates = m.candidates;
-    if (es_pipeline_compose(&p)) goto fail;
-    if (wav) {
-        p.soundfont = soundfont;
-        if (es_pipeline_render(&p, -16.0, duration > 3.0 ? 3.0 : 0.0)) goto fail;
-    }
-    if (es_midi_write(&p.score, out)) goto fail;
-    if (wav && es_wav_write(wav, p.pcm, p.n_pcm_frames, 48000)) {
-        unlink(out);
-        goto fail;
-    }
-    if (json && es_pipeline_write_json(&p, json, NULL, out, wav)) {
-        unlink(out);
-        if (wav) unlink(wav);
-        goto fail;
-    }
-    es_progress_note("emsync: wrote %s (%s composer, %zu notes)", out, p.composer_used, p.score.n_notes);
+    emsync_options opt;
+    cli_fill_options(&opt, NULL, &m, "compose");
+    opt.soundfont = soundfont;
+    opt.overwrite = overwrite;
     status = ES_EXIT_OK;
-    goto end;
-fail:
-    fprintf(stderr, "emsync: %s\n", es_error());
+    if (emsync_compose(duration, out, wav, json, &opt)) {
+        fprintf(stderr, "emsync: %s\n", emsync_error());
+        status = ES_EXIT_FAILURE;
+    }
 end:
-    es_pipeline_free(&p);
     cli_music_opts_free(&m);
     return status;
 }

@@ -2,34 +2,15 @@
  * decode (one pass) -> cuts -> emotion per scene -> compose -> MIDI -> render -> mux, then the
  * side outputs. Nothing is written until the music exists; every file goes through a temporary
  * file, and a failure removes what this run already wrote. */
-#include <errno.h>
 #include <getopt.h>
-#include <libgen.h>
-#include <math.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
-#include "audio/loudness.h"
-#include "audio/render.h"
 #include "cli/cli.h"
 #include "cli/options.h"
-#include "pipeline/pipeline.h"
-#include "pipeline/timeline.h"
-#include "core/error.h"
-#include "core/outfile.h"
 #include "core/parse.h"
-#include "core/progress.h"
-#include "emotion/affect.h"
-#include "media/decode.h"
-#include "media/mux.h"
-#include "music/midi.h"
-#include "scene/cuts.h"
-
-#define TARGET_LUFS (-16.0)
-#define FADE_SECONDS 3.0
+#include "emotion/ekman.h"
+#include "emsync.h"
 
 static void usage(FILE *out)
 {
@@ -99,7 +80,7 @@ typedef struct {
     const char *input;
     const char *output, *midi, *wav, *json, *svg, *soundfont;
     int overwrite;
-    es_original_audio original_audio;
+    emsync_original_audio original_audio;
     cli_analysis_opts analysis;
     cli_music_opts music;
 } score_options;
@@ -121,12 +102,12 @@ static int parse_options(int argc, char **argv, score_options *o)
         switch (c) {
         case 'o': o->output = optarg; break;
         case 'y': o->overwrite = 1; break;
-        case 'q': es_progress_quiet(1); break;
+        case 'q': emsync_set_quiet(1); break;
         case 'h': usage(stdout); return -1;
         case OPT_ORIGINAL_AUDIO:
-            if (!strcmp(optarg, "off")) o->original_audio = ES_ORIGINAL_AUDIO_OFF;
-            else if (!strcmp(optarg, "mix")) o->original_audio = ES_ORIGINAL_AUDIO_MIX;
-            else if (!strcmp(optarg, "track")) o->original_audio = ES_ORIGINAL_AUDIO_TRACK;
+            if (!strcmp(optarg, "off")) o->original_audio = EMSYNC_ORIGINAL_AUDIO_OFF;
+            else if (!strcmp(optarg, "mix")) o->original_audio = EMSYNC_ORIGINAL_AUDIO_MIX;
+            else if (!strcmp(optarg, "track")) o->original_audio = EMSYNC_ORIGINAL_AUDIO_TRACK;
             else return cli_usage_error("score", "--original-audio must be off, mix or track, not '%s'", optarg);
             break;
         case OPT_MIDI: o->midi = optarg; break;
@@ -146,24 +127,6 @@ static int parse_options(int argc, char **argv, score_options *o)
     return 0;
 }
 
-/* The output container follows the input's where the muxer supports it, else Matroska. */
-static const char *output_extension(const char *input)
-{
-    static char ext[16];
-    es_path_ext(input, ext, sizeof ext);
-    const char *keep[] = {"mp4", "m4v", "mov", "mkv", "webm"};
-    for (size_t i = 0; i < sizeof keep / sizeof keep[0]; i++)
-        if (!strcmp(ext, keep[i])) return ext;
-    return "mkv";
-}
-
-static int mux_progress(void *user, double fraction)
-{
-    (void)user;
-    es_progress_update(fraction);
-    return 0;
-}
-
 int cmd_score(int argc, char **argv)
 {
     score_options o;
@@ -172,113 +135,16 @@ int cmd_score(int argc, char **argv)
         cli_music_opts_free(&o.music);
         return status < 0 ? ES_EXIT_OK : status;
     }
-
-    es_pipeline p;
-    es_pipeline_init(&p);
-    char *output = NULL, *midi = NULL;
-    status = ES_EXIT_FAILURE;
-
-    /* paths first, so a bad destination fails before minutes of work */
-    if (o.output) output = strdup(o.output);
-    else {
-        char suffix[32];
-        snprintf(suffix, sizeof suffix, ".emsync.%s", output_extension(o.input));
-        output = es_derive_path(NULL, o.input, suffix);
-    }
-    if (!output) goto end;
-    if (o.midi) midi = strdup(o.midi);
-    else {
-        /* beside OUT with OUT's stem: x.emsync.mp4 -> x.emsync.mid */
-        char *copy = strdup(output);
-        if (copy) {
-            const char *dir = dirname(copy);
-            midi = es_derive_path(strcmp(dir, ".") ? dir : NULL, output, ".mid");
-        }
-        free(copy);
-    }
-    if (!midi) goto end;
-    struct stat st;
-    if (stat(o.input, &st) != 0) {
-        es_fail("%s: %s", o.input, strerror(errno));
-        goto end;
-    }
-    const char *dests[] = {output, midi, o.wav, o.json, o.svg};
-    for (size_t i = 0; i < sizeof dests / sizeof dests[0]; i++) {
-        if (!dests[i]) continue;
-        for (size_t k = 0; k < i; k++)
-            if (dests[k] && !strcmp(dests[k], dests[i])) {
-                es_fail("%s: named for two outputs", dests[i]);
-                goto end;
-            }
-        if (cli_check_destination(dests[i], o.input, o.overwrite)) goto end;
-    }
-
-    /* analysis */
-    p.input = o.input;
-    p.cut_threshold = o.analysis.cut_threshold;
-    p.min_cut_gap = o.analysis.min_cut_gap;
-    p.user_cuts = o.music.cuts_given ? o.music.cuts : NULL;
-    p.n_user_cuts = o.music.n_cuts;
-    p.user_cuts_given = o.music.cuts_given;
-    p.emotion_per_video = o.analysis.emotion_per_video;
-    p.faces = o.analysis.faces;
-    p.fixed_mood = cli_music_mood(&o.music, "score", &p.fixed_valence, &p.fixed_arousal) == 1;
-    if (es_pipeline_analyze(&p)) goto end;
-
-    /* music */
-    p.seed = o.music.seed;
-    p.composer = o.music.composer;
-    p.model = o.music.model;
-    p.exact = o.music.exact;
-    p.candidates = o.music.candidates;
-    if (es_pipeline_compose(&p)) goto end;
-    p.soundfont = o.soundfont;
-    if (es_pipeline_render(&p, TARGET_LUFS, FADE_SECONDS)) goto end;
-
-    /* outputs: the video, then the side files; a failure removes what this run wrote */
-    es_mux_request mux = {
-        .input_path = o.input,
-        .output_path = output,
-        .pcm = p.pcm,
-        .n_frames = p.n_pcm_frames,
-        .duration = p.analysis.info.duration,
-        .original_audio = o.original_audio,
-        .progress = mux_progress,
-    };
-    double t0 = es_now();
-    es_progress_stage("mux");
-    if (es_mux(&mux)) goto end;
-    es_progress_done();
-    es_pipeline_time(&p, "mux", es_now() - t0);
-    const char *written[5] = {output};
-    size_t n_written = 1;
-
-    t0 = es_now();
-    if (es_midi_write(&p.score, midi)) goto undo;
-    written[n_written++] = midi;
-    if (o.wav) {
-        if (es_wav_write(o.wav, p.pcm, p.n_pcm_frames, ES_MUX_RATE)) goto undo;
-        written[n_written++] = o.wav;
-    }
-    es_pipeline_time(&p, "write", es_now() - t0);
-    if (o.json) {
-        if (es_pipeline_write_json(&p, o.json, output, midi, o.wav)) goto undo;
-        written[n_written++] = o.json;
-    }
-    if (o.svg) {
-        if (es_timeline_write_svg(&p, o.svg)) goto undo;
-        written[n_written++] = o.svg;
-    }
-    es_progress_note("emsync: wrote %s (music: %s%s%s)", output, midi, o.wav ? ", " : "", o.wav ? o.wav : "");
+    emsync_options opt;
+    cli_fill_options(&opt, &o.analysis, &o.music, "score");
+    opt.soundfont = o.soundfont;
+    opt.overwrite = o.overwrite;
+    opt.original_audio = o.original_audio;
     status = ES_EXIT_OK;
-    goto end;
-undo:
-    for (size_t i = 0; i < n_written; i++) unlink(written[i]);
-end:
-    if (status != ES_EXIT_OK) fprintf(stderr, "emsync: %s\n", es_error());
-    es_pipeline_free(&p);
-    free(output);
-    free(midi);
+    if (emsync_score(o.input, o.output, o.midi, o.wav, o.json, o.svg, &opt, NULL)) {
+        fprintf(stderr, "emsync: %s\n", emsync_error());
+        status = ES_EXIT_FAILURE;
+    }
     cli_music_opts_free(&o.music);
     return status;
 }

@@ -1,21 +1,15 @@
 /* Parsing of the options shared by composing subcommands. */
-#include <errno.h>
-#include <libgen.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "cli/cli.h"
 #include "cli/options.h"
 #include "core/error.h"
-#include "core/outfile.h"
 #include "core/parse.h"
 #include "emotion/ekman.h"
-#include "scene/cuts.h"
 
 void cli_music_opts_init(cli_music_opts *o)
 {
@@ -85,9 +79,9 @@ int cli_music_option(cli_music_opts *o, int opt, const char *arg, const char *cm
         return 1;
     case OPT_MODEL: o->model = arg; return 1;
     case OPT_COMPOSER:
-        if (!strcmp(arg, "rules")) o->composer = ES_COMPOSER_RULES;
-        else if (!strcmp(arg, "emsync")) o->composer = ES_COMPOSER_EMSYNC;
-        else if (!strcmp(arg, "auto")) o->composer = ES_COMPOSER_AUTO;
+        if (!strcmp(arg, "rules")) o->composer = EMSYNC_COMPOSER_RULES;
+        else if (!strcmp(arg, "emsync")) o->composer = EMSYNC_COMPOSER_EMSYNC;
+        else if (!strcmp(arg, "auto")) o->composer = EMSYNC_COMPOSER_AUTO;
         else {
             cli_usage_error(cmd, "--composer must be auto, rules or emsync, not '%s'", arg);
             return -1;
@@ -138,10 +132,12 @@ int cli_on_off(const char *arg, int *out)
 
 void cli_analysis_opts_init(cli_analysis_opts *o)
 {
-    o->cut_threshold = ES_SCENE_THRESHOLD;
-    o->min_cut_gap = ES_SCENE_MIN_GAP;
-    o->emotion_per_video = 0;
-    o->faces = 1;
+    emsync_options d;
+    emsync_options_default(&d);
+    o->cut_threshold = d.cut_threshold;
+    o->min_cut_gap = d.min_cut_gap;
+    o->emotion_per_video = d.emotion_per_video;
+    o->faces = d.faces;
 }
 
 int cli_analysis_option(cli_analysis_opts *o, int opt, const char *arg, const char *cmd)
@@ -177,19 +173,23 @@ int cli_analysis_option(cli_analysis_opts *o, int opt, const char *arg, const ch
     }
 }
 
-int cli_check_destination(const char *path, const char *input, int overwrite)
+
+void cli_fill_options(emsync_options *o, const cli_analysis_opts *a, const cli_music_opts *m, const char *cmd)
 {
-    if (es_same_file(path, input)) return es_fail("%s: output would overwrite the input", path);
-    struct stat st;
-    if (lstat(path, &st) == 0) {
-        if (S_ISDIR(st.st_mode)) return es_fail("%s: output is a directory", path);
-        if (!overwrite) return es_fail("%s: already exists (use -y to overwrite)", path);
+    emsync_options_default(o);
+    if (a) {
+        o->cut_threshold = a->cut_threshold;
+        o->min_cut_gap = a->min_cut_gap;
+        o->emotion_per_video = a->emotion_per_video;
+        o->faces = a->faces;
     }
-    char *copy = strdup(path);
-    if (!copy) return es_fail("out of memory");
-    int ok = access(dirname(copy), W_OK) == 0;
-    int err = errno;
-    free(copy);
-    if (!ok) return es_fail("%s: cannot write to its directory: %s", path, strerror(err));
-    return 0;
+    o->cuts = m->cuts;
+    o->n_cuts = m->n_cuts;
+    o->cuts_given = m->cuts_given;
+    o->fixed_mood = cli_music_mood(m, cmd, &o->valence, &o->arousal) == 1;
+    o->composer = m->composer;
+    o->model = m->model;
+    o->exact = m->exact;
+    o->candidates = m->candidates;
+    o->seed = m->seed;
 }

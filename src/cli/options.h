@@ -6,7 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "pipeline/pipeline.h"
+#include "emsync.h"
 
 enum {
     OPT_VALENCE = 1000, OPT_AROUSAL, OPT_EMOTION, OPT_SEED, OPT_CUTS, OPT_MODEL, OPT_COMPOSER,
@@ -25,7 +25,7 @@ typedef struct {
     size_t n_cuts;
     int cuts_given;
     const char *model;        /* --model path or NULL */
-    es_composer_choice composer;
+    emsync_composer composer;
     int exact;                /* --exact window mode for the EMSYNC generator */
     int candidates;           /* --candidates K */
 } cli_music_opts;
@@ -86,9 +86,9 @@ int cli_music_mood(const cli_music_opts *o, const char *cmd, double *valence, do
 /* Parses "on"/"off" into *out (1/0). Returns 0 or -1. */
 int cli_on_off(const char *arg, int *out);
 
-/* Refuses a destination that is the input (in any spelling), exists without overwrite, is a
- * directory, or sits in a directory that cannot be written. Returns 0 or -1 with an error line. */
-int cli_check_destination(const char *path, const char *input, int overwrite);
+/* Fills the library's options from parsed CLI option groups (mood checked by cli_music_mood,
+ * which must have succeeded). */
+void cli_fill_options(emsync_options *o, const cli_analysis_opts *a, const cli_music_opts *m, const char *cmd);
 
 /* Prints a usage error line "emsync CMD: MSG" and returns ES_EXIT_USAGE. */
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -183,3 +183,20 @@ int es_write_stream(const char *path, void (*write_fn)(FILE *f, const void *user
     }
     return es_outfile_commit(&o);
 }
+
+int es_check_destination(const char *path, const char *input, int overwrite)
+{
+    if (es_same_file(path, input)) return es_fail("%s: output would overwrite the input", path);
+    struct stat st;
+    if (lstat(path, &st) == 0) {
+        if (S_ISDIR(st.st_mode)) return es_fail("%s: output is a directory", path);
+        if (!overwrite) return es_fail("%s: already exists (use -y to overwrite)", path);
+    }
+    char *copy = strdup(path);
+    if (!copy) return es_fail("out of memory");
+    int ok = access(dirname(copy), W_OK) == 0;
+    int err = errno;
+    free(copy);
+    if (!ok) return es_fail("%s: cannot write to its directory: %s", path, strerror(err));
+    return 0;
+}

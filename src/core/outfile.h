@@ -28,6 +28,10 @@ void es_outfile_abort(es_outfile *o);
  * path (nothing left behind). */
 int es_write_stream(const char *path, void (*write_fn)(FILE *f, const void *user), const void *user);
 
+/* Refuses a destination that is the input (in any spelling), exists without overwrite, is a
+ * directory, or sits in a directory that cannot be written. Returns 0 or -1 with an error line. */
+int es_check_destination(const char *path, const char *input, int overwrite);
+
 /* 1 when both paths name the same existing file (symlinks, "./", hard links), else 0. */
 int es_same_file(const char *a, const char *b);
 

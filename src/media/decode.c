@@ -50,6 +50,7 @@ typedef struct {
     AVFrame *frame;
     double origin;            /* seconds subtracted from timestamps so the video starts at ~0 */
     double last_time;         /* time of the previous video frame */
+    double last_dur;          /* its duration in seconds, 0 when unknown */
 
     /* scene score: the previous frame in select's format, referenced or converted */
     es_scene_scorer scorer;
@@ -74,6 +75,8 @@ typedef struct {
     float block[BLOCK_SAMPLES]; int block_n;
     double prev_sub_db; int have_sub;
     double audio_t0; int audio_started; size_t audio_samples;
+    int a_fmt, a_rate, a_channels; /* input the resampler was set up for */
+    int audio_off;                 /* 1 when the audio could not be decoded or resampled */
 
     int64_t file_size;
     double progress_next;
@@ -222,10 +225,18 @@ static int video_frame(dec *d, AVFrame *f)
     es_media_analysis *a = d->out;
     double tb = av_q2d(d->vst->time_base);
     int64_t ts = f->best_effort_timestamp;
-    double t;
-    if (ts != AV_NOPTS_VALUE) t = ts * tb - d->origin;
-    else t = a->n_frames ? d->last_time + 1.0 / (a->info.fps > 0 ? a->info.fps : 25.0) : 0;
+    double step = 1.0 / (a->info.fps > 0 ? a->info.fps : 25.0);
+    double t = ts != AV_NOPTS_VALUE ? ts * tb - d->origin : a->n_frames ? d->last_time + step : 0;
+    /* Times never go back (a timestamp reset in a joined transport stream, say): later stages
+     * assume ascending times, so such a frame follows the previous one by one period. */
+    if (a->n_frames && t < d->last_time) t = d->last_time + step;
     d->last_time = t;
+#if LIBAVUTIL_VERSION_INT >= AV_VERSION_INT(57, 30, 100)
+    int64_t dur = f->duration;
+#else
+    int64_t dur = f->pkt_duration;
+#endif
+    d->last_dur = dur > 0 ? dur * tb : 0;
 
     if (es_grow((void **)&a->frames, &a->cap_frames, a->n_frames + 1, sizeof *a->frames) < 0) return -1;
     es_frame_stats *st = &a->frames[a->n_frames];
@@ -319,36 +330,54 @@ static int audio_push(dec *d, const float *x, int n)
     return 0;
 }
 
-/* Resamples a decoded frame (NULL: flush) to mono float and feeds the blocks. */
+/* Sets up the resampler for f's format, rate and channels. Returns 0 or -1. */
+static int audio_setup(dec *d, const AVFrame *f)
+{
+    AVChannelLayout in = {0}, mono = AV_CHANNEL_LAYOUT_MONO;
+    int ret;
+    swr_free(&d->swr);
+    if (f->ch_layout.order == AV_CHANNEL_ORDER_UNSPEC) av_channel_layout_default(&in, f->ch_layout.nb_channels);
+    else if (av_channel_layout_copy(&in, &f->ch_layout) < 0) return -1;
+    ret = swr_alloc_set_opts2(&d->swr, &mono, AV_SAMPLE_FMT_FLT, ES_AUDIO_RATE, &in, f->format, f->sample_rate, 0, NULL);
+    av_channel_layout_uninit(&in);
+    if (ret >= 0) ret = swr_init(d->swr);
+    if (ret < 0) {
+        swr_free(&d->swr);
+        return -1;
+    }
+    d->a_fmt = f->format;
+    d->a_rate = f->sample_rate;
+    d->a_channels = f->ch_layout.nb_channels;
+    return 0;
+}
+
+/* Resamples a decoded frame (NULL: flush) to mono float and feeds the blocks. Audio that cannot
+ * be resampled is dropped (info.has_audio 0) rather than failing the video analysis. */
 static int audio_frame(dec *d, const AVFrame *f)
 {
-    int ret;
-    if (f && !d->swr) {
-        AVChannelLayout in = {0}, mono = AV_CHANNEL_LAYOUT_MONO;
-        if (f->ch_layout.order == AV_CHANNEL_ORDER_UNSPEC) av_channel_layout_default(&in, f->ch_layout.nb_channels);
-        else if ((ret = av_channel_layout_copy(&in, &f->ch_layout)) < 0) return es_fail("%s: %s", d->path, av_err2str(ret));
-        ret = swr_alloc_set_opts2(&d->swr, &mono, AV_SAMPLE_FMT_FLT, ES_AUDIO_RATE, &in, f->format,
-                                  f->sample_rate, 0, NULL);
-        av_channel_layout_uninit(&in);
-        if (ret >= 0) ret = swr_init(d->swr);
-        if (ret < 0) return es_fail("%s: cannot resample the audio (%s)", d->path, av_err2str(ret));
-        int64_t ts = f->best_effort_timestamp;
-        d->audio_t0 = ts != AV_NOPTS_VALUE ? ts * av_q2d(d->ast->time_base) - d->origin : 0;
-        d->audio_started = 1;
+    if (d->audio_off) return 0;
+    if (f && (!d->swr || f->format != d->a_fmt || f->sample_rate != d->a_rate ||
+              f->ch_layout.nb_channels != d->a_channels)) {
+        /* first frame, or the parameters changed mid-stream (the few samples the old
+         * resampler still held are dropped) */
+        if (audio_setup(d, f) < 0) {
+            d->audio_off = 1;
+            return 0;
+        }
+        if (!d->audio_started) {
+            int64_t ts = f->best_effort_timestamp;
+            d->audio_t0 = ts != AV_NOPTS_VALUE ? ts * av_q2d(d->ast->time_base) - d->origin : 0;
+            d->audio_started = 1;
+        }
     }
     if (!d->swr) return 0;
     int in_n = f ? f->nb_samples : 0;
     int cap = swr_get_out_samples(d->swr, in_n);
-    if (cap < 0) return es_fail("%s: cannot resample the audio", d->path);
+    if (cap < 0) return 0;
     if (es_grow((void **)&d->resampled, &d->cap_resampled, (size_t)cap + 1, sizeof(float)) < 0) return -1;
     uint8_t *outp[1] = {(uint8_t *)d->resampled};
     int got = swr_convert(d->swr, outp, cap, f ? (const uint8_t **)f->extended_data : NULL, in_n);
-    if (got < 0) {
-        /* A mid-stream format change: start a new resampler for the new parameters. */
-        swr_free(&d->swr);
-        return 0;
-    }
-    return audio_push(d, d->resampled, got);
+    return got > 0 ? audio_push(d, d->resampled, got) : 0;
 }
 
 /* ---- decode loop ------------------------------------------------------------------------- */
@@ -448,7 +477,14 @@ int es_media_analyze(const char *path, const es_decode_options *opt, es_media_an
     if (open_decoder(&d, d.vst, &d.vdec) < 0) goto end;
     if (opt && opt->want_audio && aidx >= 0) {
         d.ast = d.fmt->streams[aidx];
-        if (open_decoder(&d, d.ast, &d.adec) < 0) goto end;
+        /* an audio stream without a usable decoder is ignored, not fatal */
+        if (open_decoder(&d, d.ast, &d.adec) < 0) {
+            avcodec_free_context(&d.adec);
+            d.ast = NULL;
+            es_error_clear();
+        }
+    }
+    if (d.adec) {
         if (!(d.ebu = ebur128_init(1, ES_AUDIO_RATE, EBUR128_MODE_M))) {
             es_fail("out of memory");
             goto end;
@@ -464,7 +500,6 @@ int es_media_analyze(const char *path, const es_decode_options *opt, es_media_an
     info->width = d.vst->codecpar->width;
     info->height = d.vst->codecpar->height;
     snprintf(info->video_codec, sizeof info->video_codec, "%s", d.vdec->codec->name);
-    info->has_audio = d.adec != NULL;
     if (d.vst->start_time != AV_NOPTS_VALUE) d.origin = d.vst->start_time * av_q2d(d.vst->time_base);
     else if (d.fmt->start_time != AV_NOPTS_VALUE) d.origin = (double)d.fmt->start_time / AV_TIME_BASE;
     d.file_size = d.fmt->pb ? avio_size(d.fmt->pb) : -1;
@@ -484,7 +519,7 @@ int es_media_analyze(const char *path, const es_decode_options *opt, es_media_an
         }
         int r = 0;
         if (pkt->stream_index == d.vst->index) r = decode(&d, d.vdec, pkt);
-        else if (d.ast && pkt->stream_index == d.ast->index) r = decode(&d, d.adec, pkt);
+        else if (d.ast && !d.audio_off && pkt->stream_index == d.ast->index) r = decode(&d, d.adec, pkt);
         av_packet_unref(pkt);
         if (r < 0) goto end;
         progress(&d);
@@ -500,20 +535,23 @@ int es_media_analyze(const char *path, const es_decode_options *opt, es_media_an
         goto end;
     }
     info->n_frames = out->n_frames;
+    info->has_audio = d.adec && !d.audio_off && d.audio_started;
     if (info->fps <= 0) {
         double span = out->frames[out->n_frames - 1].time - out->frames[0].time;
         info->fps = out->n_frames > 1 && span > 0 ? (out->n_frames - 1) / span : 25.0;
     }
-    /* Declared duration: the video stream's, else the container's. The decoded extent (last
-     * frame plus one frame period) replaces it when they clearly disagree: that is what a copy
-     * of the video stream will hold. */
-    double extent = out->frames[out->n_frames - 1].time + 1.0 / info->fps;
-    double declared = -1;
-    if (d.vst->duration != AV_NOPTS_VALUE && d.vst->duration > 0) declared = d.vst->duration * av_q2d(d.vst->time_base);
-    else if (d.fmt->duration != AV_NOPTS_VALUE && d.fmt->duration > 0) declared = (double)d.fmt->duration / AV_TIME_BASE;
+    /* Duration: the video stream's own when it has one and it agrees with what decoded (last
+     * frame time plus its duration); else the decoded extent, which is what a copy of the video
+     * stream will hold (Matroska stores no stream duration, and the container's includes the
+     * audio). A file that claims clearly more than decoded is flagged truncated. */
+    double extent = d.last_time + (d.last_dur > 0 ? d.last_dur : 1.0 / info->fps);
+    double stream_dur = -1, claimed = -1;
+    if (d.vst->duration != AV_NOPTS_VALUE && d.vst->duration > 0) stream_dur = d.vst->duration * av_q2d(d.vst->time_base);
+    if (d.fmt->duration != AV_NOPTS_VALUE && d.fmt->duration > 0) claimed = (double)d.fmt->duration / AV_TIME_BASE;
+    if (stream_dur > 0) claimed = stream_dur;
     double tol = fmax(0.5, 2.0 / info->fps);
-    info->duration = declared > 0 && fabs(declared - extent) <= tol ? declared : extent;
-    info->truncated = read_error || (declared > 0 && extent < declared - tol);
+    info->duration = stream_dur > 0 && fabs(stream_dur - extent) <= tol ? stream_dur : extent;
+    info->truncated = read_error || (claimed > 0 && extent < claimed - tol);
     if (opt && opt->on_progress) opt->on_progress(opt->user, 1.0);
     rc = 0;
 end:

@@ -12,7 +12,8 @@
 /* Statistics of one decoded video frame. Colour values are measured on a small copy of the
  * frame (ES_STATS_WIDTH pixels wide, area-averaged, RGB in [0, 1]). */
 typedef struct {
-    double time;          /* seconds from the start of the video stream (first frame ~0) */
+    double time;          /* seconds from the start of the video stream (first frame ~0);
+                             ascending (a timestamp that jumps back is replaced) */
     float scene;          /* FFmpeg select `scene` score vs the previous frame, 0..1 (0 first) */
     float brightness;     /* mean luma, Rec.601 weights, 0..1 */
     float saturation;     /* mean HSV saturation (max-min)/max, 0..1 */
@@ -38,13 +39,16 @@ typedef struct {
 } es_audio_block;
 
 typedef struct {
-    double duration;      /* seconds: the video stream's duration (container's when unknown);
-                             the decoded extent when the file holds clearly less (truncated) */
+    double duration;      /* seconds: the video stream's duration; the decoded extent (last
+                             frame's time + its duration) when the stream has none or it
+                             disagrees with what decoded by over max(0.5 s, 2 frames) */
     double fps;           /* average frame rate */
     int width, height;    /* coded picture size */
     char video_codec[32]; /* decoder name, e.g. "h264" */
-    int has_audio;        /* 1 when an audio stream was found and decoded */
-    int truncated;        /* 1 when reading stopped on damaged data or the frames end early */
+    int has_audio;        /* 1 when audio was wanted, found and decoded (an audio stream that
+                             cannot be decoded is skipped, not an error) */
+    int truncated;        /* 1 when reading stopped on damaged data or the frames end clearly
+                             before the stream's (or container's) stated duration */
     size_t n_frames;      /* decoded video frames (== analysis n_frames) */
 } es_media_info;
 
@@ -61,7 +65,8 @@ typedef struct {
     /* Receives an RGB24 frame (borrowed, valid during the call) about sample_fps times a second. */
     void (*on_sample)(void *user, double time, const uint8_t *rgb, int width, int height, int stride);
     void *user;
-    /* Receives the fraction of the file read so far, 0..1, about every 1%. */
+    /* Receives the fraction of the file read so far, 0..1, about every 1%, ending with 1.
+     * Both callbacks run on the thread that called es_media_analyze. */
     void (*on_progress)(void *user, double fraction);
 } es_decode_options;
 

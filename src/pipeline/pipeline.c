@@ -187,8 +187,8 @@ int es_pipeline_compose(es_pipeline *p)
         .n_moods = p->n_moods,
         .seed = p->seed,
     };
-    const char *model = p->composer == ES_COMPOSER_RULES ? NULL : es_find_model(p->model);
-    if (p->composer == ES_COMPOSER_EMSYNC && !model)
+    const char *model = p->composer == EMSYNC_COMPOSER_RULES ? NULL : es_find_model(p->model);
+    if (p->composer == EMSYNC_COMPOSER_EMSYNC && !model)
         return es_fail("no EMSYNC checkpoint: pass --model FILE.pt or set EMSYNC_MODEL (see README)");
     es_progress_stage("compose");
     if (model) {

@@ -8,14 +8,13 @@
 #include <stdio.h>
 #include <stdint.h>
 
+#include "emsync.h"
 #include "emotion/affect.h"
 #include "media/decode.h"
 #include "music/compose.h"
 #include "music/emsync_generate.h"
 #include "music/score.h"
 #include "pipeline/sampler.h"
-
-typedef enum { ES_COMPOSER_AUTO = 0, ES_COMPOSER_RULES, ES_COMPOSER_EMSYNC } es_composer_choice;
 
 typedef struct {
     char name[16];
@@ -33,7 +32,7 @@ typedef struct {
     int fixed_mood;               /* use fixed_valence/fixed_arousal instead of estimating */
     double fixed_valence, fixed_arousal;
     uint64_t seed;
-    es_composer_choice composer;
+    emsync_composer composer;
     const char *model;            /* EMSYNC checkpoint path, or NULL to look one up */
     int exact, candidates;        /* EMSYNC generator window mode and candidate count */
     const char *soundfont;        /* NULL: es_default_soundfont() */
