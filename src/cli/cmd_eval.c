@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/options.h"
 #include "core/error.h"
 #include "core/json.h"
 #include "core/outfile.h"
@@ -124,25 +125,25 @@ static void write_text(FILE *f, const char *input, size_t n_cuts, double valence
     if (!isnan(arousal)) fprintf(f, "  requested arousal   %+.2f (compare tempo and note density)\n", arousal);
 }
 
+typedef struct {
+    const char *input;
+    const double *cuts;
+    size_t n_cuts;
+    double valence, arousal;
+    const es_metrics *m;
+} eval_report;
+
+static void write_report(FILE *f, const void *user)
+{
+    const eval_report *r = user;
+    write_json(f, r->input, r->cuts, r->n_cuts, r->valence, r->arousal, r->m);
+}
+
 static int write_json_file(const char *path, const char *input, const double *cuts, size_t n_cuts, double valence,
                            double arousal, const es_metrics *m)
 {
-    es_outfile o;
-    if (es_outfile_open(&o, path)) return -1;
-    FILE *f = fdopen(o.fd, "w");
-    if (!f) {
-        es_outfile_abort(&o);
-        return es_fail("%s: cannot write", path);
-    }
-    o.fd = -1; /* the FILE owns it now */
-    write_json(f, input, cuts, n_cuts, valence, arousal, m);
-    int failed = ferror(f);
-    if (fclose(f) != 0) failed = 1;
-    if (failed) {
-        es_outfile_abort(&o);
-        return es_fail("%s: write failed", path);
-    }
-    return es_outfile_commit(&o);
+    eval_report r = {input, cuts, n_cuts, valence, arousal, m};
+    return es_write_stream(path, write_report, &r);
 }
 
 static int mood_value(const char *name, const char *arg, double *out)
@@ -196,17 +197,15 @@ int cmd_eval(int argc, char **argv)
             status = ES_EXIT_OK;
             goto end;
         case ':':
-            fprintf(stderr, "emsync eval: %s needs a value\n", argv[optind - 1]);
+            cli_usage_error("eval", "option '%s' needs a value", argv[optind - 1]);
             goto end;
         default:
-            fprintf(stderr, "emsync eval: unknown option '%s'\n", argv[optind - 1]);
-            usage(stderr);
+            cli_usage_error("eval", "unknown option '%s'", argv[optind - 1]);
             goto end;
         }
     }
     if (optind != argc - 1) {
-        fprintf(stderr, "emsync eval: %s\n", optind >= argc ? "missing input FILE.mid" : "only one input FILE.mid");
-        usage(stderr);
+        cli_usage_error("eval", "%s", optind >= argc ? "missing input FILE.mid" : "only one input FILE.mid");
         goto end;
     }
     const char *input = argv[optind];

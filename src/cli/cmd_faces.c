@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/options.h"
 #include "core/error.h"
 #include "core/json.h"
 #include "core/outfile.h"
@@ -62,29 +63,26 @@ static void write_faces(FILE *f, const es_face *faces, int n)
     fputc('\n', f);
 }
 
+typedef struct {
+    const es_face *faces;
+    int n;
+} face_list;
+
+static void write_face_list(FILE *f, const void *user)
+{
+    const face_list *l = user;
+    write_faces(f, l->faces, l->n);
+}
+
 static int write_json_file(const char *path, const es_face *faces, int n)
 {
-    es_outfile o;
-    if (es_outfile_open(&o, path)) return -1;
-    FILE *f = fdopen(o.fd, "w");
-    if (!f) {
-        es_outfile_abort(&o);
-        return es_fail("%s: cannot write", path);
-    }
-    o.fd = -1;  /* the FILE owns it now */
-    write_faces(f, faces, n);
-    int failed = ferror(f);
-    if (fclose(f) != 0) failed = 1;
-    if (failed) {
-        es_outfile_abort(&o);
-        return es_fail("%s: write failed", path);
-    }
-    return es_outfile_commit(&o);
+    face_list l = {faces, n};
+    return es_write_stream(path, write_face_list, &l);
 }
 
 int cmd_faces(int argc, char **argv)
 {
-    enum { OPT_AT = 1000, OPT_JSON, OPT_MODELS };
+    enum { OPT_AT = 2000, OPT_MODELS };
     static const struct option long_options[] = {
         {"at", required_argument, NULL, OPT_AT},
         {"json", required_argument, NULL, OPT_JSON},
@@ -109,17 +107,15 @@ int cmd_faces(int argc, char **argv)
         case OPT_MODELS: models = optarg; break;
         case 'h': usage(stdout); return ES_EXIT_OK;
         case ':':
-            fprintf(stderr, "emsync faces: %s needs a value\n", argv[optind - 1]);
+            cli_usage_error("faces", "option '%s' needs a value", argv[optind - 1]);
             return ES_EXIT_USAGE;
         default:
-            fprintf(stderr, "emsync faces: unknown option '%s'\n", argv[optind - 1]);
-            usage(stderr);
+            cli_usage_error("faces", "unknown option '%s'", argv[optind - 1]);
             return ES_EXIT_USAGE;
         }
     }
     if (optind != argc - 1) {
-        fprintf(stderr, "emsync faces: %s\n", optind >= argc ? "missing input IN" : "only one input IN");
-        usage(stderr);
+        cli_usage_error("faces", "%s", optind >= argc ? "missing input IN" : "only one input IN");
         return ES_EXIT_USAGE;
     }
     const char *input = argv[optind];

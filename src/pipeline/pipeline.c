@@ -17,15 +17,7 @@
 
 #define RENDER_RATE ES_MUX_RATE
 
-void es_pipeline_init(es_pipeline *p)
-{
-    memset(p, 0, sizeof *p);
-    p->cut_threshold = ES_SCENE_THRESHOLD;
-    p->min_cut_gap = ES_SCENE_MIN_GAP;
-    p->seed = 1;
-    p->candidates = 1;
-    p->faces = 1;
-}
+void es_pipeline_init(es_pipeline *p) { memset(p, 0, sizeof *p); }
 
 void es_pipeline_time(es_pipeline *p, const char *stage, double seconds)
 {

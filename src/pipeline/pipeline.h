@@ -58,7 +58,7 @@ typedef struct {
     es_stage_time times[12]; int n_times;
 } es_pipeline;
 
-/* Zeroes p and sets the defaults (threshold 0.27, gap 4 s, seed 1, composer auto). */
+/* Zeroes p; the caller then fills the settings (see emsync_options_default for defaults). */
 void es_pipeline_init(es_pipeline *p);
 
 /* Decodes p->input once, finds the boundaries and estimates the mood per scene (or takes the
