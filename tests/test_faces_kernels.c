@@ -1,8 +1,9 @@
-/* The face nets' fast kernels (eight channels per vector, four pixels per weight load) against
- * plain twins written here straight from the definitions, on random data and on shapes the
- * nets never use (channel counts that are not multiples of 8 or 16, pixel counts not multiples
- * of 4, strides, one-sided padding), so every blocked and remainder path is held equal.
- * Also the square-pad + bilinear resize against a twin that builds the padded picture first. */
+/* The face nets' fast kernels (eight channels per vector, several pixels per weight load,
+ * fused activation + pooling) against plain twins written here straight from the definitions,
+ * on random data and on shapes the nets never use (channel counts that are not multiples of 8
+ * or 16, pixel counts not multiples of 4 or 6, strides, one-sided padding, odd pooling edges),
+ * so every blocked and remainder path is held equal. Also the square-pad + bilinear resize
+ * against a twin that builds the padded picture first. */
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -92,7 +93,8 @@ static void test_conv(void)
 
 static void test_pointwise(void)
 {
-    static const int shapes[][3] = {{1, 3, 8}, {4, 16, 32}, {5, 7, 25}, {7, 9, 16}, {13, 32, 7}, {49, 12, 24}};
+    static const int shapes[][3] = {{1, 3, 8},    {4, 16, 32},  {5, 7, 25},  {7, 9, 16},
+                                    {13, 32, 7},  {49, 12, 24}, {45, 64, 48}, {23, 40, 57}};
     for (size_t c = 0; c < sizeof shapes / sizeof shapes[0]; c++) {
         int n = shapes[c][0], ci = shapes[c][1], co = shapes[c][2];
         float *in = randv((size_t)n * ci), *w = randv((size_t)ci * co), *b = randv((size_t)co);
@@ -110,6 +112,89 @@ static void test_pointwise(void)
         free(in);
         free(w);
         free(b);
+        free(fast);
+        free(plain);
+    }
+}
+
+static float leaky_twin(float x) { return x < 0 ? x * 0.1f : x; }
+
+/* leaky ReLU of every value, then a 2x2 max pool with tfjs 'same' padding: out ceil(i / stride),
+ * window cells past the bottom/right edge left out */
+static void pool_twin(const float *in, int ih, int iw, int c, int stride, float *out)
+{
+    int oh = (ih + stride - 1) / stride, ow = (iw + stride - 1) / stride;
+    for (int oy = 0; oy < oh; oy++)
+        for (int ox = 0; ox < ow; ox++)
+            for (int k = 0; k < c; k++) {
+                float m = -INFINITY;
+                for (int dy = 0; dy < 2; dy++)
+                    for (int dx = 0; dx < 2; dx++) {
+                        int y = oy * stride + dy, x = ox * stride + dx;
+                        if (y >= ih || x >= iw) continue;
+                        float v = leaky_twin(in[((size_t)y * iw + x) * c + k]);
+                        if (v > m) m = v;
+                    }
+                out[((size_t)oy * ow + ox) * c + k] = m;
+            }
+}
+
+static void test_pool(void)
+{
+    static const struct { int ih, iw, c, stride; } cases[] = {
+        {6, 6, 16, 2}, {7, 5, 12, 2}, {5, 5, 9, 1}, {1, 1, 8, 2}, {13, 13, 40, 1}, {3, 4, 3, 2},
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        int ih = cases[c].ih, iw = cases[c].iw, ch = cases[c].c, st = cases[c].stride;
+        size_t on = (size_t)((ih + st - 1) / st) * ((iw + st - 1) / st) * ch;
+        float *in = randv((size_t)ih * iw * ch);
+        float *fast = malloc(on * sizeof *fast), *plain = malloc(on * sizeof *plain);
+        es_fk_pool2_leaky(in, ih, iw, ch, st, fast);
+        pool_twin(in, ih, iw, ch, st, plain);
+        CHECK(memcmp(fast, plain, on * sizeof *fast) == 0);
+        free(in);
+        free(fast);
+        free(plain);
+    }
+}
+
+/* the fused conv0: the conv twin (stride 1, no padding), then the pool twin */
+static void test_conv_pool(void)
+{
+    static const struct { int ih, iw, ci, co; } cases[] = {
+        {9, 7, 3, 16}, {10, 11, 5, 24}, {5, 6, 2, 7}, {4, 4, 3, 16}, {3, 3, 3, 8}, {8, 9, 4, 33},
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        int ih = cases[c].ih, iw = cases[c].iw, ci = cases[c].ci, co = cases[c].co;
+        int ch = ih - 2, cw = iw - 2;
+        size_t cn = (size_t)ch * cw * co, on = (size_t)((ch + 1) / 2) * ((cw + 1) / 2) * co;
+        float *in = randv((size_t)ih * iw * ci), *w = randv(9 * (size_t)ci * co), *b = randv((size_t)co);
+        float *conv = malloc(cn * sizeof *conv);
+        float *fast = malloc(on * sizeof *fast), *plain = malloc(on * sizeof *plain);
+        int oh = (ch + 1) / 2, ow = (cw + 1) / 2;
+        es_fk_conv3x3_leaky_pool(in, ih, iw, ci, w, b, co, oh, ow, fast);
+        conv_twin(in, ih, iw, ci, w, b, co, 1, 0, 0, conv, ch, cw, 0);
+        pool_twin(conv, ch, cw, co, 2, plain);
+        double d = max_rel_diff(fast, plain, on);
+        if (d > 1e-5) fprintf(stderr, "conv+pool case %zu: max rel diff %g\n", c, d);
+        CHECK(d <= 1e-5);
+        /* only the top-left rows x cols block: the same values there, the rest untouched */
+        int rows = (oh + 1) / 2, cols = ow / 2;
+        for (size_t i = 0; i < on; i++) fast[i] = 1234.5f;
+        es_fk_conv3x3_leaky_pool(in, ih, iw, ci, w, b, co, rows, cols, fast);
+        int inside_ok = 1, outside_ok = 1;
+        for (int y = 0; y < oh; y++)
+            for (int x = 0; x < ow; x++)
+                for (int k = 0; k < co; k++) {
+                    size_t i = ((size_t)y * ow + x) * co + k;
+                    if (y < rows && x < cols) inside_ok &= fabs(fast[i] - plain[i]) <= 1e-5 * (1 + fabs(plain[i]));
+                    else outside_ok &= fast[i] == 1234.5f;
+                }
+        CHECK(inside_ok && outside_ok);
+        free(in);
+        free(w);
+        free(b);
+        free(conv);
         free(fast);
         free(plain);
     }
@@ -174,6 +259,8 @@ int main(void)
     es_rng_seed(&rng, 11);
     test_conv();
     test_pointwise();
+    test_pool();
+    test_conv_pool();
     test_resize();
     return check_report("test_faces_kernels");
 }

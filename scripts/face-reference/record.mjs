@@ -1,10 +1,10 @@
 // Records what @vladmandic/face-api (pure-JS tfjs CPU backend) finds in each image: boxes in
 // source pixels, detector scores and the seven expression probabilities, with the package's
-// defaults (TinyFaceDetector, inputSize 416, scoreThreshold 0.5). The C port is tested against
-// these files. Pixels come from the ffmpeg CLI (rgb24, same swscale flags as src/media/grab.c)
+// defaults (TinyFaceDetector, inputSize 416, scoreThreshold 0.5), or with --input-size N the
+// detector's input size N instead (a multiple of 32). The C port is tested against these files. Pixels come from the ffmpeg CLI (rgb24, same swscale flags as src/media/grab.c)
 // so that both sides see the same bytes.
 //
-// usage: node record.mjs MODEL_DIR OUT_DIR INPUT...   (see record.sh)
+// usage: node record.mjs [--input-size N] MODEL_DIR OUT_DIR INPUT...   (see record.sh)
 // INPUT is an image file, VIDEO@SECONDS for the frame shown at that time, or IMAGE@8k for the
 // 8K UHD test picture: the image's top-left 1920x1080 repeated 4x4 per pixel (7680x4320).
 import { createRequire } from 'node:module';
@@ -16,9 +16,15 @@ const require = createRequire(import.meta.url);
 const faceapi = require('@vladmandic/face-api/dist/face-api.node-wasm.js');
 const { tf } = faceapi;
 
-const [modelDir, outDir, ...images] = process.argv.slice(2);
-if (!modelDir || !outDir || images.length === 0) {
-  console.error('usage: node record.mjs MODEL_DIR OUT_DIR IMAGE...');
+const args = process.argv.slice(2);
+let inputSize = 416;
+if (args[0] === '--input-size') {
+  inputSize = Number(args[1]);
+  args.splice(0, 2);
+}
+const [modelDir, outDir, ...images] = args;
+if (!modelDir || !outDir || images.length === 0 || !(inputSize >= 32 && inputSize % 32 === 0)) {
+  console.error('usage: node record.mjs [--input-size N] MODEL_DIR OUT_DIR IMAGE...');
   process.exit(2);
 }
 
@@ -67,7 +73,7 @@ await tf.setBackend('cpu');
 await tf.ready();
 await faceapi.nets.tinyFaceDetector.loadFromDisk(modelDir);
 await faceapi.nets.faceExpressionNet.loadFromDisk(modelDir);
-const options = new faceapi.TinyFaceDetectorOptions();
+const options = new faceapi.TinyFaceDetectorOptions({ inputSize });
 
 fs.mkdirSync(outDir, { recursive: true });
 for (const file of images) {
@@ -92,9 +98,10 @@ for (const file of images) {
   });
   const record = {
     source, at, variant: /@8k$/.test(file) ? '8k' : 'none', width: w, height: h, rgb_sum: sum,
-    package: `@vladmandic/face-api ${faceapi.version}`, backend: tf.getBackend(), faces,
+    package: `@vladmandic/face-api ${faceapi.version}`, backend: tf.getBackend(),
+    input_size: options.inputSize, faces,
   };
   const out = path.join(outDir, `${key}.json`);
   fs.writeFileSync(out, JSON.stringify(record, null, 1) + '\n');
-  console.error(`${key}: ${faces.length} face(s)`);
+  console.error(`${key} (input ${options.inputSize}): ${faces.length} face(s)`);
 }

@@ -4,7 +4,8 @@
 # With --images it first remakes the test pictures: three of the package's demo photos
 # (sample1/4/5.jpg, shipped in the MIT package), pictures derived from its demo photos (grayscale,
 # odd size, 16x16, a short clip) and a generated test pattern without faces. Dependencies are installed into a temporary
-# directory, never into the repository.
+# directory, never into the repository. The package's default detector input size (416) goes to
+# tests/data/faces/NAME.json; the smaller sizes 320 and 224 to tests/data/faces/sizeN/NAME.json.
 #   usage: scripts/face-reference/record.sh [--images]
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -34,6 +35,11 @@ if [ "${1:-}" = "--images" ]; then
 fi
 
 cd "$data"
-node "$tmp/record.mjs" "$pkg/model" "$data" \
-  sample1.jpg sample4.jpg sample5.jpg noface.png gray.png odd.jpg tiny16.png edge.jpg \
-  clip.mp4@0.48 clip.mp4@2.48 sample1.jpg@8k 2>&1 | grep -v -e '^=*$' -e 'TensorFlow.js in Node.js' || true
+inputs=(sample1.jpg sample4.jpg sample5.jpg noface.png gray.png odd.jpg tiny16.png edge.jpg
+        clip.mp4@0.48 clip.mp4@2.48 sample1.jpg@8k)
+for size in 416 320 224; do
+  out=$data
+  [ "$size" = 416 ] || out=$data/size$size
+  node "$tmp/record.mjs" --input-size "$size" "$pkg/model" "$out" "${inputs[@]}" 2>&1 |
+    grep -v -e '^=*$' -e 'TensorFlow.js in Node.js' || true
+done

@@ -89,6 +89,12 @@ fail:
     return NULL;
 }
 
+int es_face_model_set_input_size(es_face_model *m, int size)
+{
+    if (!m) return es_fail("face model: none loaded");
+    return es_tinyface_set_input_size(m->det, size);
+}
+
 int es_faces_detect(es_face_model *m, const uint8_t *rgb, int w, int h, int stride,
                     es_face *faces, int max_faces)
 {

@@ -1,6 +1,7 @@
 /* Faces and their expressions in one picture: face-api's TinyFaceDetector and FaceExpressionNet
- * (npm @vladmandic/face-api 1.7.15, MIT) run in C with the package's defaults (input 416, score
- * threshold 0.5, NMS IoU 0.4), plus the table that places each expression in valence/arousal. */
+ * (npm @vladmandic/face-api 1.7.15, MIT) run in C with the package's defaults (input 416 unless
+ * es_face_model_set_input_size picks another, score threshold 0.5, NMS IoU 0.4), plus the table
+ * that places each expression in valence/arousal. */
 #ifndef ES_FACES_H
 #define ES_FACES_H
 
@@ -33,6 +34,12 @@ typedef struct es_face_model es_face_model;
 es_face_model *es_face_model_load(const char *dir);
 
 void es_face_model_free(es_face_model *m);
+
+/* Sets the detector's input size, face-api's inputSize option: a multiple of 32 in 128..608
+ * (ES_TINYFACE_INPUT_MIN..MAX); the model loads at the package's default, 416. Reallocates the
+ * detector's working memory here, never per frame. Smaller runs faster (cost ~ size^2) but
+ * misses smaller faces. Returns 0, or -1 with an error leaving the model as it was. */
+int es_face_model_set_input_size(es_face_model *m, int size);
 
 /* Detects faces in an RGB24 image (w x h pixels, rows `stride` bytes apart, stride >= 3w) and
  * classifies each one's expression. Writes up to max_faces faces, best detector score first,

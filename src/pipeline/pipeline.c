@@ -92,6 +92,7 @@ int es_pipeline_analyze(es_pipeline *p)
     double t0 = es_now();
     if (p->faces) {
         p->face_model = es_face_model_load(NULL);
+        if (p->face_model && es_face_model_set_input_size(p->face_model, ES_SAMPLE_FACE_INPUT)) return -1;
         snprintf(p->faces_status, sizeof p->faces_status, "%s", p->face_model ? "on" : es_error());
         es_error_clear();
     } else {
