@@ -336,7 +336,10 @@ static void test_va(void)
                                                "disgusted", "surprised"};
     for (int k = 0; k < ES_EXPRESSIONS; k++) {
         CHECK(!strcmp(es_expression_names[k], names[k]));
-        CHECK(es_expression_va[k].valence == want[k][0] && es_expression_va[k].arousal == want[k][1]);
+        es_face one = {0};
+        one.expressions[k] = 1.0f;
+        es_va point = es_face_va(&one);
+        CHECK(point.valence == want[k][0] && point.arousal == want[k][1]);
     }
     es_face f = {0};
     f.expressions[ES_EXPR_HAPPY] = 0.5f;

@@ -20,23 +20,23 @@ struct es_face_model {
     es_face_box boxes[MAX_BOXES];
 };
 
-const es_va es_expression_va[ES_EXPRESSIONS] = {
-    [ES_EXPR_NEUTRAL] = {0.0, 0.0},
-    [ES_EXPR_HAPPY] = {0.800, 0.477},
-    [ES_EXPR_SAD] = {-0.789, -0.800},
-    [ES_EXPR_ANGRY] = {-0.651, 0.664},
-    [ES_EXPR_FEARFUL] = {-0.800, 0.681},
-    [ES_EXPR_DISGUSTED] = {-0.754, 0.255},
-    [ES_EXPR_SURPRISED] = {0.389, 0.800},
-};
+es_emotion es_expression_emotion(es_expr e)
+{
+    static const es_emotion map[ES_EXPRESSIONS] = {
+        [ES_EXPR_NEUTRAL] = ES_EMO_NEUTRAL, [ES_EXPR_HAPPY] = ES_EMO_JOY,
+        [ES_EXPR_SAD] = ES_EMO_SADNESS,     [ES_EXPR_ANGRY] = ES_EMO_ANGER,
+        [ES_EXPR_FEARFUL] = ES_EMO_FEAR,    [ES_EXPR_DISGUSTED] = ES_EMO_DISGUST,
+        [ES_EXPR_SURPRISED] = ES_EMO_SURPRISE,
+    };
+    return map[e];
+}
 
 es_va es_face_va(const es_face *f)
 {
-    es_va va = {0, 0};
-    for (int k = 0; k < ES_EXPRESSIONS; k++) {
-        va.valence += f->expressions[k] * es_expression_va[k].valence;
-        va.arousal += f->expressions[k] * es_expression_va[k].arousal;
-    }
+    double probs[ES_EMO_COUNT] = {0};
+    for (int k = 0; k < ES_EXPRESSIONS; k++) probs[es_expression_emotion((es_expr)k)] += f->expressions[k];
+    es_va va;
+    es_emotion_mix(probs, &va.valence, &va.arousal);
     return va;
 }
 

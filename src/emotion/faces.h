@@ -7,6 +7,7 @@
 
 #include <stdint.h>
 
+#include "emotion/ekman.h"
 #include "emotion/expression.h"
 
 /* Expression classes, in the network's output order. */
@@ -48,13 +49,15 @@ int es_face_model_set_input_size(es_face_model *m, int size);
 int es_faces_detect(es_face_model *m, const uint8_t *rgb, int w, int h, int stride,
                     es_face *faces, int max_faces);
 
-/* Valence/arousal of an expression class: EMSYNC's Russell & Mehrabian (1977) means rescaled to
- * +-0.8 (SPEC section 4); neutral sits at the origin. happy = joy, sad = sadness, angry = anger,
- * fearful = fear, disgusted = disgust, surprised = surprise. */
-typedef struct { double valence, arousal; } es_va;
-extern const es_va es_expression_va[ES_EXPRESSIONS];
+/* The Ekman emotion an expression class stands for in EMSYNC's table (emotion/ekman.h):
+ * happy = joy, sad = sadness, angry = anger, fearful = fear, disgusted = disgust,
+ * surprised = surprise, neutral = neutral (the origin). */
+es_emotion es_expression_emotion(es_expr e);
 
-/* Probability-weighted valence/arousal of one face's expressions (EMSYNC's weighted mean). */
+typedef struct { double valence, arousal; } es_va;
+
+/* Probability-weighted valence/arousal of one face's expressions (EMSYNC's weighted mean of the
+ * Russell & Mehrabian points, SPEC section 4). */
 es_va es_face_va(const es_face *f);
 
 #endif

@@ -11,11 +11,6 @@
 #define MAX_FACES 16
 #define FULL_WEIGHT_AREA 0.02  /* a face covering 2% of the frame counts fully */
 
-/* face-api's class order -> EMSYNC's Ekman order */
-static const es_emotion expr_to_emotion[ES_EXPRESSIONS] = {
-    ES_EMO_NEUTRAL, ES_EMO_JOY, ES_EMO_SADNESS, ES_EMO_ANGER, ES_EMO_FEAR, ES_EMO_DISGUST, ES_EMO_SURPRISE,
-};
-
 static void add_faces(es_sampler *s, double time, const uint8_t *rgb, int w, int h, int stride)
 {
     es_face faces[MAX_FACES];
@@ -40,7 +35,7 @@ static void add_faces(es_sampler *s, double time, const uint8_t *rgb, int w, int
         fs->largest_area = fmax(fs->largest_area, area);
         double weight = faces[i].score * fmin(1.0, area / FULL_WEIGHT_AREA);
         fs->weight += weight;
-        for (int k = 0; k < ES_EXPRESSIONS; k++) fs->expressions[expr_to_emotion[k]] += weight * faces[i].expressions[k];
+        for (int k = 0; k < ES_EXPRESSIONS; k++) fs->expressions[es_expression_emotion((es_expr)k)] += weight * faces[i].expressions[k];
     }
     if (fs->weight > 0)
         for (int k = 0; k < ES_EMO_COUNT; k++) fs->expressions[k] /= fs->weight;
