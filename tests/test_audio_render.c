@@ -1,5 +1,5 @@
 /* FluidSynth offline rendering: timing against the sample grid, length, drum kit on MIDI channel
- * 10, determinism, and bad soundfonts. Needs a General MIDI soundfont (es_default_soundfont). */
+ * 10, determinism, the threaded render against the one-thread reference, and bad soundfonts. Needs a General MIDI soundfont (es_default_soundfont). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -166,6 +166,62 @@ static void test_overlapping_notes(void)
     CHECK(both > 20 * first_only);
 }
 
+/* A few seconds of all five instruments, overlapping, with notes running past the end. */
+static void busy_score(es_score *s, double duration)
+{
+    s->duration = duration;
+    for (int beat = 0; beat * 0.25 < duration + 1; beat++) {
+        double t = beat * 0.25;
+        es_score_add_note(s, ES_DRUMS, beat % 2 ? 38 : 36, 100, t, t + 0.1);
+        es_score_add_note(s, ES_DRUMS, 42, 70, t + 0.125, t + 0.2);
+        es_score_add_note(s, ES_BASS, 36 + beat % 5, 90, t, t + 0.3);
+        es_score_add_note(s, ES_PIANO, 60 + (beat * 7) % 12, 80, t, t + 0.6);
+        es_score_add_note(s, ES_GUITAR, 55 + (beat * 5) % 12, 70, t + 0.1, t + 0.5);
+        if (beat % 8 == 0)
+            for (int k = 0; k < 3; k++) es_score_add_note(s, ES_STRINGS, 60 + 4 * k, 60, t, t + 2.5);
+    }
+}
+
+static void test_threads_equal(void)
+{
+    /* FluidSynth's mixer threads (they start once eight voices sound: the strings chords alone
+     * are three notes of two or more voices each) against one thread, the reference: the same
+     * voices, reverb and chorus, summed in another order. */
+    es_score s = {0};
+    busy_score(&s, 4.0);
+    float *ref = NULL, *two = NULL, *four = NULL;
+    size_t n1 = 0, n2 = 0, n4 = 0;
+    CHECK(es_render_score_threads(&s, sf, RATE, 1, &ref, &n1) == 0);
+    CHECK(es_render_score_threads(&s, sf, RATE, 2, &two, &n2) == 0);
+    CHECK(es_render_score_threads(&s, sf, RATE, 4, &four, &n4) == 0);
+    CHECK(n1 == (size_t)(4 * RATE) && n2 == n1 && n4 == n1);
+    if (ref && two && four && n2 == n1 && n4 == n1) {
+        double diff2 = 0, diff4 = 0, peak = 0, energy = 0;
+        size_t differ = 0;
+        for (size_t i = 0; i < 2 * n1; i++) {
+            diff2 = fmax(diff2, fabs(ref[i] - (double)two[i]));
+            diff4 = fmax(diff4, fabs(ref[i] - (double)four[i]));
+            differ += ref[i] != two[i];
+            peak = fmax(peak, fabs(ref[i]));
+            energy += ref[i] * (double)ref[i];
+        }
+        fprintf(stderr, "threads vs 1: max difference %.3g (2), %.3g (4); %zu samples differ (2); peak %.3f\n",
+                diff2, diff4, differ, peak);
+        CHECK(peak > 0.1 && energy > 100);
+        CHECK(diff2 <= 1e-6);
+        CHECK(diff4 <= 1e-6);
+    }
+    free(ref);
+    free(two);
+    free(four);
+    float *p = NULL;
+    CHECK(es_render_score_threads(&s, sf, RATE, 0, &p, &n1) == -1);
+    CHECK(es_render_score_threads(&s, sf, RATE, ES_RENDER_MAX_THREADS + 1, &p, &n1) == -1);
+    CHECK(strstr(es_error(), "threads") != NULL);
+    CHECK(p == NULL);
+    es_score_free(&s);
+}
+
 static void test_bad_soundfonts(void)
 {
     es_score s = {0};
@@ -221,6 +277,13 @@ static void test_bad_soundfonts(void)
     CHECK(es_render_score(&s, path, RATE, &pcm, &n) == -1);
     CHECK(strstr(es_error(), path) && strstr(es_error(), "cannot load"));
     fprintf(stderr, "empty soundfont: %s\n", es_error());
+    /* the same with five instruments on two threads: one clear line, nothing left */
+    es_score busy = {0};
+    busy_score(&busy, 1.0);
+    CHECK(es_render_score_threads(&busy, path, RATE, 2, &pcm, &n) == -1);
+    CHECK(strstr(es_error(), path) && strstr(es_error(), "cannot load"));
+    CHECK(pcm == NULL && n == 0);
+    es_score_free(&busy);
     unlink(path);
     rmdir(dir);
 
@@ -255,6 +318,7 @@ int main(void)
     test_length_and_determinism();
     test_drums();
     test_overlapping_notes();
+    test_threads_equal();
     test_bad_soundfonts();
     test_default_soundfont();
     return check_report("test_audio_render");

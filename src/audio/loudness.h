@@ -16,8 +16,14 @@
 int es_loudness_normalize(float *pcm, size_t n_frames, int rate, double target_lufs, double *measured_lufs);
 
 /* Integrated loudness of pcm in LUFS (-HUGE_VAL for silence) into *lufs and, when peak is not
- * NULL, its true peak as a linear factor. Returns 0 or -1. */
+ * NULL, its true peak as a linear factor. Uses two threads. Returns 0 or -1. */
 int es_loudness_measure(const float *pcm, size_t n_frames, int rate, double *lufs, double *peak);
+
+/* es_loudness_measure on `threads` threads (1 or 2). With 2, a second thread measures the true
+ * peak of the end of the signal, its interpolator primed with the frames before; the results equal
+ * the one-thread measurement (the reference) exactly. */
+int es_loudness_measure_threads(const float *pcm, size_t n_frames, int rate, int threads, double *lufs,
+                                double *peak);
 
 /* Fades the last `seconds` (all of it if shorter) linearly to zero: the gain falls from 1 by
  * equal steps and the last frame is 0. The caller skips it for videos of 3 s or less. */
