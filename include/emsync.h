@@ -54,7 +54,9 @@ void emsync_options_default(emsync_options *o);
 /* Scores the video `input`: writes `output` (the video stream copied, the music as AAC in
  * mp4/m4v/mov or Opus in mkv/webm), the MIDI file `midi`, and, where not NULL, the music as WAV,
  * the analysis report as JSON and the timeline as SVG. output NULL means "<stem>.emsync.<ext>"
- * in the current directory; midi NULL means output with the extension ".mid". On success, when
+ * in the current directory; midi NULL means output with the extension ".mid". The outputs are
+ * renamed into place together at the end: a failure, SIGINT or SIGTERM leaves none of them. Two
+ * outputs naming the same file in any spelling are refused. On success, when
  * `written_output` is not NULL, it receives the output path (free() it). */
 int emsync_score(const char *input, const char *output, const char *midi, const char *wav,
                  const char *json, const char *svg, const emsync_options *o, char **written_output);
@@ -63,8 +65,12 @@ int emsync_score(const char *input, const char *output, const char *midi, const 
  * report as JSON to `json` (stdout when NULL) and, where not NULL, the SVG timeline. */
 int emsync_analyze(const char *input, const char *json, const char *svg, const emsync_options *o);
 
+/* The longest piece emsync_compose writes, in seconds (4 hours). */
+#define EMSYNC_MAX_COMPOSE_SECONDS 14400.0
+
 /* Composes `duration` seconds of music for o's mood (valence/arousal, 0/0 when not fixed) and
- * cuts, without a video: the MIDI file `midi` and, where not NULL, WAV and the JSON report. */
+ * cuts, without a video: the MIDI file `midi` (required) and, where not NULL, WAV and the JSON
+ * report. duration must be in (0, EMSYNC_MAX_COMPOSE_SECONDS]. */
 int emsync_compose(double duration, const char *midi, const char *wav, const char *json,
                    const emsync_options *o);
 

@@ -78,7 +78,7 @@ int main(void)
     free(written);
     CHECK(exists(dir, "scored.mp4") && exists(dir, "scored.mid") && exists(dir, "scored.wav") && exists(dir, "scored.svg"));
 
-    /* a failure after the video was written (the JSON path is a directory) undoes everything */
+    /* a JSON path that is a directory is refused before any work, and nothing is written */
     int before = count_entries(dir);
     snprintf(out, sizeof out, "%s/again.mp4", dir);
     CHECK(emsync_score(input, out, NULL, NULL, dir, NULL, &o, NULL) != 0);
@@ -87,6 +87,40 @@ int main(void)
     /* a bad input names the file */
     CHECK(emsync_score("/nonexistent/clip.mp4", out, NULL, NULL, NULL, NULL, &o, NULL) != 0);
     CHECK(strstr(emsync_error(), "/nonexistent/clip.mp4") != NULL);
+    CHECK(count_entries(dir) == before);
+
+    /* two outputs that are one file in another spelling; an empty path; a container the muxer
+     * cannot write: all refused up front */
+    char same[600];
+    snprintf(same, sizeof same, "%s/./again.mp4", dir);
+    CHECK(emsync_score(input, out, same, NULL, NULL, NULL, &o, NULL) != 0 && strstr(emsync_error(), "named for two outputs"));
+    snprintf(same, sizeof same, "%s/../%s/x.wav", dir, strrchr(dir, '/') + 1);
+    snprintf(wav, sizeof wav, "%s/x.wav", dir);
+    CHECK(emsync_score(input, out, NULL, wav, same, NULL, &o, NULL) != 0 && strstr(emsync_error(), "named for two outputs"));
+    CHECK(emsync_score(input, "", NULL, NULL, NULL, NULL, &o, NULL) != 0 && strstr(emsync_error(), "empty output path"));
+    snprintf(same, sizeof same, "%s/clip.avi", dir);
+    CHECK(emsync_score(input, same, NULL, NULL, NULL, NULL, &o, NULL) != 0 && strstr(emsync_error(), "unsupported output type"));
+    CHECK(count_entries(dir) == before);
+
+    /* a failure after the analysis (no such soundfont) with overwrite on: the existing outputs
+     * are untouched, no temporary file is left */
+    snprintf(out, sizeof out, "%s/scored.mp4", dir);
+    struct stat st_before, st_after;
+    CHECK(stat(out, &st_before) == 0);
+    o.overwrite = 1;
+    o.soundfont = "/nonexistent/gm.sf2";
+    CHECK(emsync_score(input, out, NULL, NULL, NULL, NULL, &o, NULL) != 0);
+    CHECK(stat(out, &st_after) == 0 && st_after.st_ino == st_before.st_ino && st_after.st_size == st_before.st_size);
+    CHECK(count_entries(dir) == before);
+    o.soundfont = NULL;
+    o.overwrite = 0;
+
+    /* compose: the MIDI path is required, the duration bounded */
+    CHECK(emsync_compose(5.0, NULL, NULL, NULL, &o) != 0 && strstr(emsync_error(), "MIDI"));
+    snprintf(midi, sizeof midi, "%s/c.mid", dir);
+    CHECK(emsync_compose(0.0 / 0.0, midi, NULL, NULL, &o) != 0 && strstr(emsync_error(), "duration"));
+    CHECK(emsync_compose(1e300, midi, NULL, NULL, &o) != 0 && strstr(emsync_error(), "duration"));
+    CHECK(emsync_compose(-1, midi, NULL, NULL, &o) != 0);
     CHECK(count_entries(dir) == before);
 
     char cmd[600];

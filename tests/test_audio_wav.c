@@ -80,6 +80,10 @@ int main(void)
     snprintf(path, sizeof path, "%s/x.wav", dir);
     CHECK(es_wav_write(path, pcm, N, 0) == -1);
     CHECK(stat(path, &st) != 0);
+    /* a rate whose byte rate (4 x rate) does not fit the header's 32 bits was written wrapped */
+    CHECK(es_wav_write(path, pcm, N, 1 << 30) == -1);
+    CHECK(strstr(es_error(), "sample rate") != NULL);
+    CHECK(stat(path, &st) != 0);
     CHECK(rmdir(dir) == 0); /* empty: no temp file left behind */
     return check_report("test_audio_wav");
 }

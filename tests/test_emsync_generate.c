@@ -80,6 +80,23 @@ static void test_decode(void)
     int badtok = 2000;
     CHECK(es_tokens_to_score(&badtok, 1, &s) == -1);
     es_score_free(&s);
+    /* SPEC section 1: only guitar and piano get 120 after a <CHORD>; strings, bass and drums 80;
+     * a zero-length note (ON and OFF at one time) and a second OFF carry nothing */
+    int loud[] = {ES_TOK_CHORD, es_token_on(ES_STRINGS, 55), es_token_on(ES_DRUMS, 38), es_token_on(ES_GUITAR, 50),
+                  es_token_on(ES_BASS, 33), es_token_off(ES_BASS, 33), ES_TOK_BAR, es_token_on(ES_PIANO, 70),
+                  T, es_token_off(ES_STRINGS, 55), es_token_off(ES_STRINGS, 55), es_token_off(ES_DRUMS, 38),
+                  es_token_off(ES_GUITAR, 50), es_token_off(ES_PIANO, 70)};
+    CHECK(es_tokens_to_score(loud, sizeof loud / sizeof loud[0], &s) == 0);
+    es_score_sort(&s);
+    int vel[ES_INSTRUMENT_COUNT] = {0};
+    for (size_t i = 0; i < s.n_notes; i++) vel[s.notes[i].instrument] = s.notes[i].velocity;
+    CHECK(s.n_notes == 4 && vel[ES_STRINGS] == 80 && vel[ES_DRUMS] == 80 && vel[ES_GUITAR] == 120 &&
+          vel[ES_PIANO] == 120 && vel[ES_BASS] == 0);
+    es_score_free(&s);
+    /* programs (0-based GM) and the percussion channel */
+    CHECK(es_instrument_program(ES_PIANO) == 0 && es_instrument_program(ES_GUITAR) == 25 &&
+          es_instrument_program(ES_BASS) == 32 && es_instrument_program(ES_STRINGS) == 48);
+    CHECK(es_instrument_channel(ES_DRUMS) == 9);
 }
 
 static void fill(float *l, float v)
@@ -130,6 +147,21 @@ static void test_sample(void)
     l[0] = l[1] = l[1009] = l[1010] = 1e9f;
     rep = 0;
     CHECK(es_emsync_sample(l, 1.35, 0.6, &rep, 0.5, &buf, &kept) == 20);
+    /* a +inf logit (float16 overflow) wins alone instead of turning everything into NaN */
+    fill(l, 0);
+    l[500] = INFINITY;
+    l[0] = INFINITY;
+    rep = 0;
+    CHECK(es_emsync_sample(l, 1.35, 0.6, &rep, 0.99, &buf, &kept) == 500 && kept == 1 && rep == 1);
+    /* every allowed logit -inf: still an allowed token, never an excluded one */
+    fill(l, -INFINITY);
+    l[0] = l[1] = l[1009] = l[1010] = 0;
+    int bad = 0;
+    for (int i = 0; i < 20; i++) {
+        int s = es_emsync_sample(l, 1.35, 0.6, &rep, i / 20.0, &buf, &kept);
+        bad += s < 2 || s > 1008 || kept < 1;
+    }
+    CHECK(bad == 0);
 }
 
 /* Second route for the sampler: the same rule written with qsort, on random logits. */
@@ -317,6 +349,13 @@ static void test_generate(void)
     o.candidates = 1;
     req.duration = -1;
     CHECK(es_compose_emsync(&req, &o, &s, &rep) == -1);
+    req.duration = 9.0;
+    req.boundaries = NULL; /* count without the array: refused, not dereferenced */
+    CHECK(es_compose_emsync(&req, &o, &s, &rep) == -1 && strstr(es_error(), "boundaries"));
+    req.boundaries = bounds;
+    moods[1].valence = INFINITY;
+    CHECK(es_compose_emsync(&req, &o, &s, &rep) == -1 && strstr(es_error(), "mood 1 is infinite"));
+    moods[1].valence = -0.8;
     req.duration = 1000;
     o.max_tokens = 20;
     CHECK(es_compose_emsync(&req, &o, &s, &rep) == 0 && rep.capped && rep.n_tokens == 21);

@@ -1,6 +1,7 @@
 /* Metrics on hand-built scores whose answers are known: scales and profiles for the key finder,
  * uniform pitch classes for entropy (log2 12), grids for groove and empty beats, placed chords for
  * the boundary hit rate, hand-computed Spearman with ties. */
+#include <math.h>
 #include <string.h>
 
 #include "check.h"
@@ -136,6 +137,29 @@ static void test_boundaries(void)
     CHECK(es_metrics_compute(&empty, NULL, 0, &m) != 0 && strstr(es_error(), "empty"));
 }
 
+/* Values no reader produces: refused with one line instead of casting an infinity or a
+ * 1e300-beat count to an integer (undefined behaviour). */
+static void test_absurd(void)
+{
+    es_score s = {0};
+    es_metrics m;
+    CHECK(es_score_add_note(&s, ES_PIANO, 60, 90, 0, INFINITY) == -1);
+    CHECK(es_score_add_note(&s, ES_PIANO, 60, 90, -INFINITY, 1) == -1);
+    CHECK(es_score_add_tempo(&s, 0, INFINITY) == -1 && es_score_add_tempo(&s, NAN, 120) == -1);
+    CHECK(s.n_notes == 0 && s.n_tempos == 0);
+    add(&s, ES_PIANO, 60, 0, 1);
+    s.duration = INFINITY;
+    CHECK(es_metrics_compute(&s, NULL, 0, &m) == -1 && strstr(es_error(), "absurd duration") && !strchr(es_error(), '\n'));
+    s.duration = 1e300;
+    CHECK(es_metrics_compute(&s, NULL, 0, &m) == -1);
+    s.duration = 10;
+    CHECK(es_score_add_tempo(&s, 0, 1e300) == 0);
+    CHECK(es_metrics_compute(&s, NULL, 0, &m) == -1 && strstr(es_error(), "beats"));
+    s.tempos[0].bpm = 120;
+    CHECK(es_metrics_compute(&s, NULL, 0, &m) == 0 && m.tempo_bpm == 120);
+    es_score_free(&s);
+}
+
 static void test_spearman(void)
 {
     double x[5] = {1, 2, 3, 4, 5}, y[5] = {10, 20, 35, 40, 100}, z[5] = {5, 4, 3, 2, 1};
@@ -154,6 +178,7 @@ int main(void)
     test_entropy_scale();
     test_rhythm();
     test_boundaries();
+    test_absurd();
     test_spearman();
     return check_report("test_eval_metrics");
 }

@@ -179,6 +179,33 @@ static void test_clips(void)
     es_frame_free(&fr);
 }
 
+/* A raw H.264 stream (tests/data/media/tiny.h264: 10 frames at 10 fps, frame k a flat grey of
+ * level 16 + 20k, no timestamps and no duration). Seeking in it failed and left the reader at the
+ * end ("no picture could be decoded"); frames without timestamps all counted as time 0; and a
+ * huge time overflowed the seek target. Now frames are counted from the start. */
+static void test_raw_stream(void)
+{
+    const char *path = "tests/data/media/tiny.h264";
+    es_frame fr;
+    int all_ok = 1;
+    for (int k = 0; k < 10; k++) {
+        int rc = es_grab_frame(path, k / 10.0 + 0.05, &fr);
+        double mean = 0;
+        if (rc == 0) {
+            for (int i = 0; i < 3 * fr.width * fr.height; i++) mean += fr.rgb[i];
+            mean /= 3.0 * fr.width * fr.height;
+        }
+        int ok = rc == 0 && fabs(fr.time - k / 10.0) < 1e-6 && fabs(mean - (16 + 20 * k)) < 3;
+        if (!ok) fprintf(stderr, "  frame %d: rc %d (%s), time %g, mean %g\n", k, rc, es_error(), fr.time, mean);
+        all_ok &= ok;
+        es_frame_free(&fr);
+    }
+    CHECK(all_ok);
+    CHECK(es_grab_frame(path, 1.1, &fr) == -1 && error_has("past the end") && fr.rgb == NULL);
+    CHECK(es_grab_frame(path, 1e12, &fr) == -1 && error_has("past the end"));
+    CHECK(es_grab_frame(path, 1e300, &fr) == -1 && error_has("past the end") && strlen(es_error()) < 200);
+}
+
 int main(void)
 {
     av_log_set_level(AV_LOG_QUIET);
@@ -189,6 +216,7 @@ int main(void)
     }
     test_known_pixels();
     test_clips();
+    test_raw_stream();
     char cmd[400];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp);
     if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", tmp);

@@ -134,6 +134,51 @@ static void test_loader(void)
         CHECK(bw == NULL && error_has(bad[i].error));
         es_weights_free(bw);
     }
+    /* the 1 GiB budget is per group, over all its shards: a sparse shard just under the
+     * limit passes the per-file check but not after 4 more bytes (refused before reading it) */
+    {
+        char big[512];
+        snprintf(big, sizeof big, "%s/big.bin", tmp);
+        put("big.bin", "", 0);
+        CHECK(truncate(big, ((off_t)1 << 30) - 2) == 0);
+        put("four.bin", "abcd", 4);
+        put_text("bad-weights_manifest.json", "[{\"paths\": [\"four.bin\", \"big.bin\"], \"weights\": []}]");
+        es_weights *bw = es_weights_load(tmp, "bad");
+        CHECK(bw == NULL && error_has("big.bin: too large"));
+        es_weights_free(bw);
+        unlink(big);
+        /* more shards than any model has */
+        size_t cap = 1025 * 12 + 64;
+        char *many = malloc(cap);
+        CHECK(many != NULL);
+        if (many) {
+            size_t at = (size_t)snprintf(many, cap, "[{\"paths\": [");
+            for (int i = 0; i < 1025; i++) at += (size_t)snprintf(many + at, cap - at, "%s\"four.bin\"", i ? "," : "");
+            snprintf(many + at, cap - at, "], \"weights\": []}]");
+            put_text("bad-weights_manifest.json", many);
+            bw = es_weights_load(tmp, "bad");
+            CHECK(bw == NULL && error_has("1025 shards"));
+            es_weights_free(bw);
+            free(many);
+        }
+    }
+    /* a manifest over the JSON size limit is refused before it is parsed (64 MiB of "0," once
+     * parsed took gigabytes) */
+    {
+        size_t n = ES_JSON_MAX_FILE + 1;
+        char *huge = malloc(n);
+        CHECK(huge != NULL);
+        if (huge) {
+            memset(huge, ' ', n);
+            huge[0] = '[';
+            huge[n - 1] = ']';
+            put("bad-weights_manifest.json", huge, n);
+            es_weights *bw = es_weights_load(tmp, "bad");
+            CHECK(bw == NULL && error_has("too large"));
+            es_weights_free(bw);
+            free(huge);
+        }
+    }
     /* deep nesting is refused, not a stack overflow */
     char deep[2001];
     memset(deep, '[', 1000);
@@ -186,7 +231,7 @@ static void test_json(void)
         es_jval_free(v);
     }
     static const char *bad[] = {"", "{", "[1,]", "{\"a\" 1}", "\"abc", "[1 2]", "nul", "\"\\q\"",
-                                "\"\\u12\"", "[1e999]", "{\"a\":1}}", "\"a\001b\""};
+                                "\"\\u12\"", "[1e999]", "{\"a\":1}}", "\"a\001b\"", "0x10", "[-0x1p3]"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         es_jval *b = es_jval_parse(bad[i], strlen(bad[i]), "bad");
         CHECK(b == NULL && error_has("bad: invalid JSON at byte"));
@@ -323,6 +368,39 @@ static void test_datadir(void)
     d = es_datadir_find("models", NULL);  /* directory only */
     CHECK(d != NULL);
     free(d);
+
+    /* an $EMSYNC_DATA longer than the lookup's 1023-character buffer is skipped, not cut short
+     * (cut, it would name this existing 1023-character directory, which holds the probe) */
+    char deep[1100];
+    size_t at = (size_t)snprintf(deep, sizeof deep, "%s/long", tmp);
+    CHECK(mkdir(deep, 0755) == 0);
+    while (at < 1023) {
+        size_t part = 1023 - at - 1 > 200 ? 200 : 1023 - at - 1;
+        deep[at++] = '/';
+        memset(deep + at, 'd', part);
+        at += part;
+        deep[at] = '\0';
+        CHECK(mkdir(deep, 0755) == 0);
+    }
+    CHECK(strlen(deep) == 1023);
+    char sub[1200];
+    snprintf(sub, sizeof sub, "%s/models-long", deep);
+    CHECK(mkdir(sub, 0755) == 0);
+    snprintf(sub, sizeof sub, "%s/models-long/%s", deep, probe);
+    FILE *pf = fopen(sub, "w");
+    CHECK(pf != NULL);
+    if (pf) fclose(pf);
+    char env[1200];
+    snprintf(env, sizeof env, "%szz", deep);
+    setenv("EMSYNC_DATA", env, 1);
+    d = es_datadir_find("models-long", probe);
+    CHECK(d == NULL);
+    free(d);
+    setenv("EMSYNC_DATA", deep, 1); /* the same directory named in full is found */
+    d = es_datadir_find("models-long", probe);
+    CHECK(d != NULL && !strncmp(d, deep, 1023));
+    free(d);
+    unsetenv("EMSYNC_DATA");
 }
 
 static void test_va(void)
@@ -350,6 +428,70 @@ static void test_va(void)
     CHECK_NEAR(va.arousal, 0.5 * 0.477 + 0.25 * -0.8, 1e-6);
 }
 
+/* A hand-made expression net (zero filters, unit biases, so every feature is >= 1): sane fc
+ * weights give a probability vector; huge ones overflow the logits, which must be an error
+ * with all-zero probabilities, not NaN (NaN valence would later read as "no mood"). */
+static void add_tensor(es_weights *w, const char *name, int rank, const int *shape, float v)
+{
+    es_tensor *t = &w->tensors[w->count++];
+    t->name = strdup(name);
+    t->rank = rank;
+    t->count = 1;
+    for (int d = 0; d < rank; d++) t->count *= (size_t)(t->shape[d] = shape[d]);
+    t->data = malloc(t->count * sizeof *t->data);
+    for (size_t i = 0; t->data && i < t->count; i++) t->data[i] = v;
+}
+
+static void test_expression_overflow(void)
+{
+    static const int ch[5] = {3, 32, 64, 128, 256};
+    for (int big = 0; big < 2; big++) {
+        es_weights w = {.path = "hand-made"};
+        w.tensors = calloc(64, sizeof *w.tensors);
+        CHECK(w.tensors != NULL);
+        if (!w.tensors) return;
+        char name[64];
+        for (int b = 0; b < 4; b++)
+            for (int k = 0; k < 4; k++) {
+                int c = ch[b + 1], ci = k ? c : ch[b];
+                if (!b && !k) {
+                    add_tensor(&w, "dense0/conv0/filters", 4, (int[]){3, 3, 3, c}, 0);
+                } else {
+                    snprintf(name, sizeof name, "dense%d/conv%d/depthwise_filter", b, k);
+                    add_tensor(&w, name, 4, (int[]){3, 3, ci, 1}, 0);
+                    snprintf(name, sizeof name, "dense%d/conv%d/pointwise_filter", b, k);
+                    add_tensor(&w, name, 4, (int[]){1, 1, ci, c}, 0);
+                }
+                snprintf(name, sizeof name, "dense%d/conv%d/bias", b, k);
+                add_tensor(&w, name, 1, (int[]){c}, 1);
+            }
+        add_tensor(&w, "fc/weights", 2, (int[]){256, ES_EXPRESSIONS}, big ? 1e38f : 0);
+        add_tensor(&w, "fc/bias", 1, (int[]){ES_EXPRESSIONS}, 0);
+        w.tensors[w.count - 1].data[1] = logf(3); /* "happy" three times as likely as each other */
+        es_expression *e = es_expression_new(&w);
+        CHECK(e != NULL);
+        uint8_t rgb[16 * 16 * 3];
+        memset(rgb, 128, sizeof rgb);
+        float probs[ES_EXPRESSIONS];
+        int rc = e ? es_expression_run(e, rgb, 16, 16, 48, 0, 0, 16, 16, probs) : -2;
+        if (!big) {
+            CHECK(rc == 0);
+            CHECK_NEAR(probs[1], 3.0 / 9, 1e-6);
+            CHECK_NEAR(probs[0], 1.0 / 9, 1e-6);
+        } else {
+            int zero = 1;
+            for (int k = 0; k < ES_EXPRESSIONS; k++) zero &= probs[k] == 0;
+            CHECK(rc == -1 && zero && error_has("overflowed"));
+        }
+        es_expression_free(e);
+        for (size_t i = 0; i < w.count; i++) {
+            free(w.tensors[i].name);
+            free(w.tensors[i].data);
+        }
+        free(w.tensors);
+    }
+}
+
 static void cleanup(void)
 {
     char cmd[400];
@@ -369,6 +511,7 @@ int main(void)
     test_real_models();
     test_datadir();
     test_va();
+    test_expression_overflow();
     cleanup();
     return check_report("test_faces_weights");
 }

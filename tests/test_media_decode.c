@@ -292,8 +292,62 @@ static void test_garbage(void)
     es_media_analysis_free(&a);
 }
 
+/* What every successful analysis must hold, whatever the input: the first frame at 0, times
+ * ascending and finite, a positive finite duration covering the frames. */
+static int sane(const es_media_analysis *a)
+{
+    int ok = a->n_frames > 0 && a->info.n_frames == a->n_frames && a->frames[0].time == 0.0 &&
+             isfinite(a->info.duration) && a->info.duration > 0 && isfinite(a->info.fps) && a->info.fps > 0;
+    for (size_t i = 1; ok && i < a->n_frames; i++)
+        ok = isfinite(a->frames[i].time) && a->frames[i].time >= a->frames[i - 1].time;
+    if (ok) ok = a->info.duration >= a->frames[a->n_frames - 1].time;
+    for (size_t i = 0; ok && i < a->n_audio; i++) ok = isfinite(a->audio[i].time);
+    return ok;
+}
+
+/* Committed small clips (tests/data/media, also the fuzzer's seeds): their known frame counts;
+ * and inputs the fuzzer found (crash-*), each analysed sanely or refused with one line. */
+static void test_small_clips_and_fuzz_finds(void)
+{
+    const struct { const char *name; size_t frames; double duration; int audio; } clips[] = {
+        {"tiny.mp4", 10, 1.0, 1}, {"tiny.avi", 5, 0.5, 1}, {"tiny.mkv", 5, 0.5, 1}, {"tiny.ts", 10, 1.0, 0},
+    };
+    for (size_t i = 0; i < sizeof clips / sizeof clips[0]; i++) {
+        char p[256];
+        snprintf(p, sizeof p, "tests/data/media/%s", clips[i].name);
+        es_media_analysis a;
+        es_decode_options o = {.want_audio = 1};
+        CHECK(es_media_analyze(p, &o, &a) == 0);
+        CHECK(sane(&a));
+        CHECK(a.n_frames == clips[i].frames);
+        CHECK_NEAR(a.info.duration, clips[i].duration, 1e-6);
+        CHECK(a.info.has_audio == clips[i].audio && a.info.truncated == 0);
+        es_media_analysis_free(&a);
+    }
+    /* tiny.mkv with a damaged cluster timestamp: its first frame lies 29.4 s before the stream's
+     * stated start, which gave negative times and a negative duration */
+    /* crash-pts-jump.ts: one picture's timestamp damaged to 3.3 hours, and every later frame
+     * followed it (a 1 s clip analysed as 11931 s long) */
+    const char *finds[] = {"crash-neg-start.mkv", "crash-pts-jump.ts"};
+    for (size_t i = 0; i < sizeof finds / sizeof finds[0]; i++) {
+        char p[256];
+        snprintf(p, sizeof p, "tests/data/media/%s", finds[i]);
+        es_media_analysis a;
+        es_decode_options o = {.want_audio = 1};
+        if (es_media_analyze(p, &o, &a) == 0) {
+            if (!sane(&a)) fprintf(stderr, "  %s: first time %g, duration %g\n", finds[i], a.frames[0].time, a.info.duration);
+            CHECK(sane(&a));
+            CHECK(a.info.duration < 2);
+        } else {
+            CHECK(strstr(es_error(), p) && !strchr(es_error(), '\n'));
+        }
+        es_media_analysis_free(&a);
+    }
+}
+
 int main(void)
 {
+    test_small_clips_and_fuzz_finds();
     test_cuts_mp4();
     test_other_formats();
     test_colours_and_audio();

@@ -323,6 +323,43 @@ static void test_damaged(void)
     free(buf);
 }
 
+/* Tempo changes and markers are capped (1 << 20 each), so a 64 MiB file of tiny meta events
+ * cannot make the reader hold hundreds of megabytes: at the cap it reads, one more is refused. */
+static void test_meta_limits(void)
+{
+    const size_t cap = (size_t)1 << 20;
+    for (int kind = 0; kind < 2; kind++)
+        for (size_t extra = 0; extra < 2; extra++) {
+            size_t n = cap + extra, ev = kind ? 5 : 7, len = 14 + 8 + n * ev + 4;
+            uint8_t *d = malloc(len);
+            CHECK(d != NULL);
+            if (!d) return;
+            memcpy(d, "MThd\0\0\0\6\0\0\0\1\0\x60MTrk", 18);
+            uint32_t tl = (uint32_t)(len - 22);
+            for (int i = 0; i < 4; i++) d[18 + i] = (uint8_t)(tl >> (24 - 8 * i));
+            uint8_t *p = d + 22;
+            for (size_t i = 0; i < n; i++) {
+                if (kind) { /* marker "C" at delta 1 */
+                    memcpy(p, "\x01\xFF\x06\x01" "C", 5);
+                } else { /* 120 bpm at delta 1 */
+                    memcpy(p, "\x01\xFF\x51\x03\x07\xA1\x20", 7);
+                }
+                p += ev;
+            }
+            memcpy(p, "\0\xFF\x2F\0", 4);
+            es_score s = {0};
+            int rc = es_midi_read_mem(d, len, "many.mid", &s);
+            if (!extra) {
+                CHECK(rc == 0);
+                CHECK(kind ? s.n_chords == cap : s.n_tempos == cap + 1); /* plus the default from tick 0 */
+            } else {
+                CHECK(rc == -1 && one_line_error() && strstr(es_error(), kind ? "markers" : "tempo changes"));
+            }
+            es_score_free(&s);
+            free(d);
+        }
+}
+
 static void test_files(void)
 {
     es_score s = {0};
@@ -412,6 +449,7 @@ int main(void)
     test_type0();
     test_running_after_meta();
     test_damaged();
+    test_meta_limits();
     test_files();
     test_long_gap();
     test_meter();

@@ -15,6 +15,7 @@
 
 #include "check.h"
 #include "core/error.h"
+#include "media/decode.h"
 #include "media/mux.h"
 
 #define RATE ES_MUX_RATE
@@ -409,6 +410,83 @@ static void test_other_cases(void)
     CHECK(es_mux(&r) == 0);
 }
 
+/* Two captures joined, the clock restarting half way (sizes.ts: 2 s + 2 s at 25 fps): the
+ * muxers refused the timestamps that go back ("write failed"); now the second half follows the
+ * first, every packet copied, and the output's frame times are the analysis's of the input. */
+static void test_joined_streams(void)
+{
+    const char *outs[] = {"joined.mkv", "joined.mp4"};
+    es_media_analysis in_a;
+    char in_path[512];
+    snprintf(in_path, sizeof in_path, "%s/sizes.ts", test_data_dir());
+    CHECK(es_media_analyze(in_path, NULL, &in_a) == 0);
+    for (int k = 0; k < 2; k++) {
+        char out[512];
+        file_info in, o;
+        es_media_analysis out_a;
+        CHECK(do_mux("sizes.ts", outs[k], ES_ORIGINAL_AUDIO_OFF, out) == 0);
+        CHECK(read_info(in_path, -1, &in) == 0 && read_info(out, -1, &o) == 0);
+        /* (the packets are not byte-equal here: both muxers rewrite H.264's start codes) */
+        CHECK(in.n_video == 100 && o.n_video == 100);
+        CHECK(es_media_analyze(out, NULL, &out_a) == 0);
+        CHECK(out_a.n_frames == in_a.n_frames);
+        int same_times = 1;
+        for (size_t i = 0; i < out_a.n_frames && i < in_a.n_frames; i++)
+            same_times &= fabs(out_a.frames[i].time - in_a.frames[i].time) < 1e-6;
+        CHECK(same_times);
+        CHECK(out_a.n_frames == 100 && fabs(out_a.frames[50].time - 2.0) < 1e-6);
+        es_media_analysis_free(&out_a);
+        free_info(&in);
+        free_info(&o);
+    }
+    es_media_analysis_free(&in_a);
+}
+
+/* Damaged inputs the analysis accepts (found by fuzzing it: tests/data/media/crash-mux-*) must
+ * mux too, else a whole run fails at its last step. They failed with: packets without any
+ * timestamp ("write failed"), an audio stream without a codec or whose decoder cannot be opened
+ * or fails on a packet ("original audio: ..."), and a read error mid-file. Now: timestamps are
+ * made up as the analysis makes them, an unusable original audio is left out (the music alone)
+ * and a read error ends the input. crash-pts-jump.ts has one picture timestamp damaged to 3.3 h,
+ * which the analysis now ignores, so the mux must too. crash-mux-empty-queue.mkv mixes an original
+ * audio that gives no samples (pointer arithmetic on the empty queue's NULL buffer, caught by
+ * clang's UBSan in the fuzzer). The output holds the frames the analysis
+ * saw, at its times. */
+static void test_damaged_inputs(void)
+{
+    const char *names[] = {"crash-mux-no-pts.ts", "crash-mux-audio-none.mkv", "crash-mux-audio-badopen.avi",
+                           "crash-mux-audio-eperm.mp4", "crash-mux-read-eagain.ts", "crash-pts-jump.ts",
+                           "crash-mux-empty-queue.mkv"};
+    const char *outs[] = {"damaged.mkv", "damaged.mp4"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        char in_path[512];
+        snprintf(in_path, sizeof in_path, "tests/data/media/%s", names[i]);
+        es_media_analysis in_a;
+        CHECK(es_media_analyze(in_path, NULL, &in_a) == 0);
+        for (int mode = ES_ORIGINAL_AUDIO_MIX; mode <= ES_ORIGINAL_AUDIO_TRACK; mode++)
+            for (int k = 0; k < 2; k++) {
+                char out[600];
+                snprintf(out, sizeof out, "%s/%s", dir, outs[k]);
+                es_mux_request r = {.input_path = in_path, .output_path = out, .pcm = music, .n_frames = music_frames,
+                                    .duration = in_a.info.duration, .original_audio = (es_original_audio)mode};
+                int rc = es_mux(&r);
+                if (rc) fprintf(stderr, "  %s -> %s: %s\n", names[i], outs[k], es_error());
+                CHECK(rc == 0);
+                es_media_analysis out_a;
+                CHECK(es_media_analyze(out, NULL, &out_a) == 0);
+                /* (Matroska may move every stream by the Opus priming, 6.5 ms) */
+                int same = out_a.n_frames == in_a.n_frames;
+                for (size_t j = 0; same && j < out_a.n_frames; j++)
+                    same = fabs(out_a.frames[j].time - in_a.frames[j].time) < 0.01;
+                if (!same) fprintf(stderr, "  %s -> %s: %zu frames, %zu in\n", names[i], outs[k], out_a.n_frames, in_a.n_frames);
+                CHECK(same);
+                es_media_analysis_free(&out_a);
+                unlink(out);
+            }
+        es_media_analysis_free(&in_a);
+    }
+}
+
 /* Count of entries in dir other than . and .. */
 static int dir_entries(const char *path)
 {
@@ -513,6 +591,8 @@ int main(void)
     test_container("cuts.mkv", "out.mkv", "opus", 960);
     test_loud_mix_does_not_clip();
     test_other_cases();
+    test_joined_streams();
+    test_damaged_inputs();
     test_failures();
 
     free(music);

@@ -309,6 +309,54 @@ static void test_damage(void)
     free(orig);
 }
 
+/* Tensor and entry counts are capped: at the cap a dict still loads (and every name is
+ * found), one more is refused with one line. Before the caps a hostile file could make the
+ * quadratic name checks run for hours. */
+static void test_limits(void)
+{
+    long size[1] = {1}, stride[1] = {1};
+    float one = 1;
+    for (int extra = 0; extra < 2; extra++) {
+        zentry e[2] = {{"m/data.pkl", {0}}, {"m/data/0", {0}}};
+        put(&e[1].data, &one, sizeof one);
+        puts_(&e[0].data, "\x80\x02" "ccollections\nOrderedDict\n)R(");
+        int n = ES_CHECKPOINT_MAX_TENSORS + extra;
+        for (int i = 0; i < n; i++) {
+            char name[32];
+            snprintf(name, sizeof name, "t%d", i);
+            p_tensor(&e[0].data, name, "0", 1, 0, 1, size, stride);
+        }
+        puts_(&e[0].data, "u.");
+        buf z;
+        es_checkpoint *c = open_zip(e, 2, 0, &z);
+        if (!extra) {
+            CHECK(c && es_checkpoint_count(c) == (size_t)n);
+            CHECK(c && es_checkpoint_find(c, "t4095") && es_checkpoint_find(c, "t0"));
+        } else {
+            CHECK(c == NULL && one_line_error() && strstr(es_error(), "more than"));
+        }
+        es_checkpoint_free(c);
+        free(z.b);
+        free(e[0].data.b);
+        free(e[1].data.b);
+    }
+    /* a central directory with more entries than any state dict has */
+    int n = ES_CHECKPOINT_MAX_ENTRIES + 1;
+    zentry *e = calloc((size_t)n, sizeof *e);
+    CHECK(e != NULL);
+    if (!e) return;
+    for (int i = 0; i < n; i++) snprintf(e[i].name, sizeof e[i].name, "m/data/%d", i);
+    snprintf(e[0].name, sizeof e[0].name, "m/data.pkl");
+    puts_(&e[0].data, "\x80\x02}.");
+    buf z;
+    es_checkpoint *c = open_zip(e, n, 0, &z);
+    CHECK(c == NULL && one_line_error() && strstr(es_error(), "entries"));
+    es_checkpoint_free(c);
+    free(z.b);
+    free(e[0].data.b);
+    free(e);
+}
+
 /* A complete random-weight model written by the test's own writer: loads; a missing, extra
  * or misshapen tensor is refused by the model loader. */
 typedef struct { char name[64]; int ndim; long size[3]; } tspec;
@@ -480,6 +528,7 @@ int main(void)
     test_golden();
     test_handmade();
     test_damage();
+    test_limits();
     test_model_layout();
     return check_report("test_nn_checkpoint");
 }

@@ -216,6 +216,24 @@ static void test_failures(void)
     char *x = slurp(path);
     CHECK(x && well_formed(x) && count(x, "<rect class=\"note ") == 2 && !strchr(x, '\x01'));
     free(x);
+
+    /* a chord name that is not UTF-8 (any byte may come from a MIDI marker): the SVG stays ASCII */
+    CHECK(es_score_add_chord(&s, 0.7, 0, "C\xC3\x28\xFF") == 0);
+    snprintf(path, sizeof path, "%s/bytes.svg", dir);
+    CHECK(es_pianoroll_write_svg(&s, NULL, 0, path) == 0);
+    x = slurp(path);
+    int ascii = x != NULL;
+    for (const char *p = x; p && *p; p++) ascii &= (unsigned char)*p < 0x80;
+    CHECK(ascii && strstr(x, ">C?(?</text>"));
+    free(x);
+
+    /* a huge duration (hand-built score): a few dozen axis ticks, not one per two hours */
+    s.duration = 1e12;
+    snprintf(path, sizeof path, "%s/long.svg", dir);
+    CHECK(es_pianoroll_write_svg(&s, NULL, 0, path) == 0);
+    x = slurp(path);
+    CHECK(x && well_formed(x) && count(x, "stroke=\"#666\"/>") < 100 && strlen(x) < 100000);
+    free(x);
     es_score_free(&s);
 }
 

@@ -182,7 +182,8 @@ static int write_all(int fd, const uint8_t *buf, size_t n)
 
 int es_wav_write(const char *path, const float *pcm, size_t n_frames, int rate)
 {
-    if (rate <= 0) return es_fail("%s: bad sample rate %d", path, rate);
+    /* the header holds 4 * rate (bytes per second) in 32 bits */
+    if (rate <= 0 || rate > 768000) return es_fail("%s: bad sample rate %d", path, rate);
     /* RIFF sizes are 32-bit: the data chunk plus the 36 header bytes must fit */
     if (n_frames > (UINT32_MAX - 36) / 4) return es_fail("%s: too long for a WAV file", path);
     uint32_t data_bytes = (uint32_t)(n_frames * 4);

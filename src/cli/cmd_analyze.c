@@ -55,13 +55,12 @@ int cmd_analyze(int argc, char **argv)
         if (r < 0) goto end;
         if (r > 0) continue;
         switch (c) {
-        case OPT_JSON: json = optarg; break;
-        case OPT_SVG: svg = optarg; break;
+        case OPT_JSON: if (cli_path_option("analyze", "--json", optarg, &json)) goto end; break;
+        case OPT_SVG: if (cli_path_option("analyze", "--svg", optarg, &svg)) goto end; break;
         case 'y': overwrite = 1; break;
         case 'q': emsync_set_quiet(1); break;
         case 'h': usage(stdout); status = ES_EXIT_OK; goto end;
-        case ':': cli_usage_error("analyze", "option '%s' needs a value", argv[optind - 1]); goto end;
-        default: cli_usage_error("analyze", "unknown option '%s'", argv[optind - 1]); goto end;
+        default: cli_getopt_error("analyze", c, argv); goto end;
         }
     }
     if (optind >= argc) {
@@ -76,10 +75,7 @@ int cmd_analyze(int argc, char **argv)
     cli_fill_options(&opt, &a, &m, "analyze");
     opt.overwrite = overwrite;
     status = ES_EXIT_OK;
-    if (emsync_analyze(argv[optind], json, svg, &opt)) {
-        fprintf(stderr, "emsync: %s\n", emsync_error());
-        status = ES_EXIT_FAILURE;
-    }
+    if (emsync_analyze(argv[optind], json, svg, &opt)) status = cli_fail();
 end:
     cli_music_opts_free(&m);
     return status;

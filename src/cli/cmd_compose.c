@@ -10,8 +10,6 @@
 #include "emotion/ekman.h"
 #include "emsync.h"
 
-#define MAX_DURATION (4 * 3600.0)
-
 static void usage(FILE *out)
 {
     fprintf(out,
@@ -24,7 +22,8 @@ static void usage(FILE *out)
         "  -y, --overwrite          replace existing output files (default: refuse)\n"
         "      --valence V          valence in [-1, 1] (with --arousal; default 0)\n"
         "      --arousal A          arousal in [-1, 1] (with --valence; default 0)\n"
-        "      --emotion NAME       %s, through EMSYNC's table\n"
+        "      --emotion NAME       %s,\n"
+        "                           through EMSYNC's table (default: none)\n"
         "      --cuts t1,t2,...     boundaries in seconds (default: none)\n"
         "      --seed N             random seed, 0..2147483647 (default 1); same seed, same MIDI\n"
         "      --composer C         auto (default) | rules | emsync\n"
@@ -72,20 +71,20 @@ int cmd_compose(int argc, char **argv)
         if (r > 0) continue;
         switch (c) {
         case OPT_DURATION:
-            if (es_parse_double(optarg, &duration) || !(duration > 0) || duration > MAX_DURATION) {
-                cli_usage_error("compose", "--duration must be seconds in (0, 14400], not '%s'", optarg);
+            if (es_parse_double(optarg, &duration) || !(duration > 0) || duration > EMSYNC_MAX_COMPOSE_SECONDS) {
+                cli_usage_error("compose", "--duration must be seconds in (0, %.0f], not '%s'", EMSYNC_MAX_COMPOSE_SECONDS,
+                                optarg);
                 goto end;
             }
             break;
-        case 'o': out = optarg; break;
+        case 'o': if (cli_path_option("compose", "-o", optarg, &out)) goto end; break;
         case 'y': overwrite = 1; break;
-        case OPT_WAV: wav = optarg; break;
-        case OPT_SOUNDFONT: soundfont = optarg; break;
-        case OPT_JSON: json = optarg; break;
+        case OPT_WAV: if (cli_path_option("compose", "--wav", optarg, &wav)) goto end; break;
+        case OPT_SOUNDFONT: if (cli_path_option("compose", "--soundfont", optarg, &soundfont)) goto end; break;
+        case OPT_JSON: if (cli_path_option("compose", "--json", optarg, &json)) goto end; break;
         case 'q': emsync_set_quiet(1); break;
         case 'h': usage(stdout); status = ES_EXIT_OK; goto end;
-        case ':': cli_usage_error("compose", "option '%s' needs a value", argv[optind - 1]); goto end;
-        default: cli_usage_error("compose", "unknown option '%s'", argv[optind - 1]); goto end;
+        default: cli_getopt_error("compose", c, argv); goto end;
         }
     }
     if (optind < argc) {
@@ -107,10 +106,7 @@ int cmd_compose(int argc, char **argv)
     opt.soundfont = soundfont;
     opt.overwrite = overwrite;
     status = ES_EXIT_OK;
-    if (emsync_compose(duration, out, wav, json, &opt)) {
-        fprintf(stderr, "emsync: %s\n", emsync_error());
-        status = ES_EXIT_FAILURE;
-    }
+    if (emsync_compose(duration, out, wav, json, &opt)) status = cli_fail();
 end:
     cli_music_opts_free(&m);
     return status;

@@ -23,7 +23,7 @@ static void usage(FILE *out)
 {
     fprintf(out,
         "usage: emsync eval FILE.mid [--cuts T1,T2,...] [--valence V --arousal A] [--json F]\n"
-        "                   [--svg F]\n"
+        "                   [--svg F] [-y]\n"
         "\n"
         "Measures a MIDI file (definitions in docs/metrics.md): the share of cuts with a chord\n"
         "onset (>= 3 pitched notes within 50 ms) within 1 s and within 0.1 s, key and mode\n"
@@ -33,12 +33,19 @@ static void usage(FILE *out)
         "  --cuts LIST    boundaries in seconds, comma separated (default: none)\n"
         "  --valence V    the valence the music was asked for, in [-1, 1]: the report says\n"
         "                 whether the mode agrees (major for V >= 0.2, minor for V <= -0.2)\n"
-        "  --arousal A    the arousal it was asked for, in [-1, 1] (echoed with the tempo and density)\n"
+        "                 (default: none)\n"
+        "  --arousal A    the arousal it was asked for, in [-1, 1] (echoed with the tempo and\n"
+        "                 density) (default: none)\n"
         "  --json F       write the figures as JSON to F ('-' for stdout; the text report then\n"
-        "                 goes to stderr)\n"
+        "                 goes to stderr) (default: none)\n"
         "  --svg F        draw a piano roll to F: time across, pitch up, one colour per\n"
         "                 instrument, drums in their own lane, the cuts and chord names\n"
-        "  -h, --help     this text\n");
+        "                 (default: none)\n"
+        "  -y, --overwrite  replace existing output files (default: refuse)\n"
+        "  -h, --help     this text\n"
+        "\n"
+        "example:\n"
+        "  emsync eval clip.emsync.mid --cuts 5,12,17 --valence 0.6 --json clip-eval.json\n");
 }
 
 /* 1 agrees, 0 disagrees, -1 no opinion (valence near 0 or not given, or no key). */
@@ -139,69 +146,40 @@ static void write_report(FILE *f, const void *user)
     write_json(f, r->input, r->cuts, r->n_cuts, r->valence, r->arousal, r->m);
 }
 
-static int write_json_file(const char *path, const char *input, const double *cuts, size_t n_cuts, double valence,
-                           double arousal, const es_metrics *m)
-{
-    eval_report r = {input, cuts, n_cuts, valence, arousal, m};
-    return es_write_stream(path, write_report, &r);
-}
-
-static int mood_value(const char *name, const char *arg, double *out)
-{
-    if (es_parse_double(arg, out) || *out < -1 || *out > 1) {
-        fprintf(stderr, "emsync eval: --%s wants a number in [-1, 1], got '%s'\n", name, arg);
-        return -1;
-    }
-    return 0;
-}
-
 int cmd_eval(int argc, char **argv)
 {
-    enum { O_CUTS = 1000, O_VALENCE, O_AROUSAL, O_JSON, O_SVG };
     static const struct option long_options[] = {
-        {"cuts", required_argument, NULL, O_CUTS},
-        {"valence", required_argument, NULL, O_VALENCE},
-        {"arousal", required_argument, NULL, O_AROUSAL},
-        {"json", required_argument, NULL, O_JSON},
-        {"svg", required_argument, NULL, O_SVG},
+        {"cuts", required_argument, NULL, OPT_CUTS},
+        {"valence", required_argument, NULL, OPT_VALENCE},
+        {"arousal", required_argument, NULL, OPT_AROUSAL},
+        {"json", required_argument, NULL, OPT_JSON},
+        {"svg", required_argument, NULL, OPT_SVG},
+        {"overwrite", no_argument, NULL, 'y'},
         {"help", no_argument, NULL, 'h'},
         {0, 0, 0, 0},
     };
-    double valence = NAN, arousal = NAN, *cuts = NULL;
-    size_t n_cuts = 0;
+    cli_music_opts mo; /* --cuts, --valence, --arousal, parsed as everywhere else */
+    cli_music_opts_init(&mo);
     const char *json = NULL, *svg = NULL;
-    int c, status = ES_EXIT_USAGE;
+    int c, overwrite = 0, status = ES_EXIT_USAGE;
     es_score s = {0};
+    es_outset set = {0};
     optind = 1;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, ":h", long_options, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":yh", long_options, NULL)) != -1) {
+        if (c == OPT_CUTS || c == OPT_VALENCE || c == OPT_AROUSAL) {
+            if (cli_music_option(&mo, c, optarg, "eval") < 0) goto end;
+            continue;
+        }
         switch (c) {
-        case O_CUTS:
-            free(cuts);
-            cuts = NULL;
-            if (es_parse_time_list(optarg, &cuts, &n_cuts)) {
-                fprintf(stderr, "emsync eval: --cuts: %s\n", es_error());
-                goto end;
-            }
-            break;
-        case O_VALENCE:
-            if (mood_value("valence", optarg, &valence)) goto end;
-            break;
-        case O_AROUSAL:
-            if (mood_value("arousal", optarg, &arousal)) goto end;
-            break;
-        case O_JSON: json = optarg; break;
-        case O_SVG: svg = optarg; break;
+        case OPT_JSON: if (cli_path_option("eval", "--json", optarg, &json)) goto end; break;
+        case OPT_SVG: if (cli_path_option("eval", "--svg", optarg, &svg)) goto end; break;
+        case 'y': overwrite = 1; break;
         case 'h':
             usage(stdout);
             status = ES_EXIT_OK;
             goto end;
-        case ':':
-            cli_usage_error("eval", "option '%s' needs a value", argv[optind - 1]);
-            goto end;
-        default:
-            cli_usage_error("eval", "unknown option '%s'", argv[optind - 1]);
-            goto end;
+        default: cli_getopt_error("eval", c, argv); goto end;
         }
     }
     if (optind != argc - 1) {
@@ -209,32 +187,29 @@ int cmd_eval(int argc, char **argv)
         goto end;
     }
     const char *input = argv[optind];
-    if (json && strcmp(json, "-") && es_same_file(json, input)) {
-        fprintf(stderr, "emsync eval: --json %s would overwrite the input\n", json);
-        goto end;
-    }
-    if (svg && (es_same_file(svg, input) || (json && es_same_file(svg, json)) || (json && !strcmp(svg, json)))) {
-        fprintf(stderr, "emsync eval: --svg %s would overwrite the input or the JSON\n", svg);
-        goto end;
-    }
+    const double *cuts = mo.cuts;
+    size_t n_cuts = mo.n_cuts;
+    double valence = mo.valence, arousal = mo.arousal;
+    int json_stdout = json && !strcmp(json, "-");
+    const char *dests[] = {json_stdout ? NULL : json, svg};
 
     status = ES_EXIT_FAILURE;
     es_metrics m;
-    if (es_midi_read(input, &s) || es_metrics_compute(&s, cuts, n_cuts, &m)) {
-        fprintf(stderr, "emsync: %s\n", es_error());
+    if (es_check_destinations(dests, 2, input, overwrite) || es_midi_read(input, &s) ||
+        es_metrics_compute(&s, cuts, n_cuts, &m)) {
+        status = cli_fail();
         goto end;
     }
-    int json_stdout = json && !strcmp(json, "-");
-    if (json_stdout) {
-        write_json(stdout, input, cuts, n_cuts, valence, arousal, &m);
-    } else if (json && write_json_file(json, input, cuts, n_cuts, valence, arousal, &m)) {
-        fprintf(stderr, "emsync: %s\n", es_error());
+    /* both files or neither */
+    const char *t_json = json && !json_stdout ? es_outset_add(&set, json) : NULL;
+    const char *t_svg = svg ? es_outset_add(&set, svg) : NULL;
+    eval_report r = {input, cuts, n_cuts, valence, arousal, &m};
+    if ((json && !json_stdout && (!t_json || es_write_stream(t_json, write_report, &r))) ||
+        (svg && (!t_svg || es_pianoroll_write_svg(&s, cuts, n_cuts, t_svg))) || es_outset_commit(&set)) {
+        status = cli_fail();
         goto end;
     }
-    if (svg && es_pianoroll_write_svg(&s, cuts, n_cuts, svg)) {
-        fprintf(stderr, "emsync: %s\n", es_error());
-        goto end;
-    }
+    if (json_stdout) write_json(stdout, input, cuts, n_cuts, valence, arousal, &m);
     write_text(json_stdout ? stderr : stdout, input, n_cuts, valence, arousal, &m);
     if (fflush(stdout) != 0) {
         fprintf(stderr, "emsync: stdout: write failed\n");
@@ -242,7 +217,8 @@ int cmd_eval(int argc, char **argv)
     }
     status = ES_EXIT_OK;
 end:
+    es_outset_abort(&set);
     es_score_free(&s);
-    free(cuts);
+    cli_music_opts_free(&mo);
     return status;
 }

@@ -20,18 +20,22 @@
 static void usage(FILE *out)
 {
     fprintf(out,
-        "usage: emsync faces IN [--at SECONDS] [--json F] [--models DIR]\n"
+        "usage: emsync faces IN [--at SECONDS] [--json F] [--models DIR] [-y]\n"
         "\n"
         "Finds the faces in the image IN, or in the frame of the video IN shown at SECONDS, and\n"
         "the probability of each facial expression (neutral, happy, sad, angry, fearful,\n"
         "disgusted, surprised). Boxes are [x, y, width, height] in source pixels.\n"
         "\n"
-        "  --at SECONDS   time of the video frame, >= 0 (default 0: the first frame; an image\n"
-        "                 has only time 0)\n"
-        "  --json F       write the JSON to F instead of stdout\n"
+        "  --at SECONDS   time of the video frame, 0..172800 (default 0: the first frame; an\n"
+        "                 image has only time 0)\n"
+        "  --json F       write the JSON to F (default: stdout)\n"
         "  --models DIR   folder with the face-api model files (default: the data directory's\n"
         "                 models/, installed by scripts/install-deps.sh)\n"
-        "  -h, --help     this text\n");
+        "  -y, --overwrite  replace an existing --json file (default: refuse)\n"
+        "  -h, --help     this text\n"
+        "\n"
+        "example:\n"
+        "  emsync faces interview.mp4 --at 12.5 --json faces.json\n");
 }
 
 static void write_faces(FILE *f, const es_face *faces, int n)
@@ -87,31 +91,26 @@ int cmd_faces(int argc, char **argv)
         {"at", required_argument, NULL, OPT_AT},
         {"json", required_argument, NULL, OPT_JSON},
         {"models", required_argument, NULL, OPT_MODELS},
+        {"overwrite", no_argument, NULL, 'y'},
         {"help", no_argument, NULL, 'h'},
         {0, 0, 0, 0},
     };
     double at = 0;
     const char *json = NULL, *models = NULL;
-    int c;
+    int c, overwrite = 0;
     optind = 1;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, ":h", long_options, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":yh", long_options, NULL)) != -1) {
         switch (c) {
         case OPT_AT:
-            if (es_parse_double(optarg, &at) || at < 0) {
-                fprintf(stderr, "emsync faces: --at wants seconds >= 0, got '%s'\n", optarg);
-                return ES_EXIT_USAGE;
-            }
+            if (es_parse_double(optarg, &at) || at < 0 || at > CLI_MAX_SECONDS)
+                return cli_usage_error("faces", "--at must be seconds in [0, %.0f], not '%s'", CLI_MAX_SECONDS, optarg);
             break;
-        case OPT_JSON: json = optarg; break;
-        case OPT_MODELS: models = optarg; break;
+        case OPT_JSON: if (cli_path_option("faces", "--json", optarg, &json)) return ES_EXIT_USAGE; break;
+        case OPT_MODELS: if (cli_path_option("faces", "--models", optarg, &models)) return ES_EXIT_USAGE; break;
+        case 'y': overwrite = 1; break;
         case 'h': usage(stdout); return ES_EXIT_OK;
-        case ':':
-            cli_usage_error("faces", "option '%s' needs a value", argv[optind - 1]);
-            return ES_EXIT_USAGE;
-        default:
-            cli_usage_error("faces", "unknown option '%s'", argv[optind - 1]);
-            return ES_EXIT_USAGE;
+        default: return cli_getopt_error("faces", c, argv);
         }
     }
     if (optind != argc - 1) {
@@ -119,16 +118,13 @@ int cmd_faces(int argc, char **argv)
         return ES_EXIT_USAGE;
     }
     const char *input = argv[optind];
-    if (json && es_same_file(json, input)) {
-        fprintf(stderr, "emsync faces: --json %s would overwrite the input\n", json);
-        return ES_EXIT_USAGE;
-    }
 
     int status = ES_EXIT_FAILURE;
     es_frame frame = {0};
     es_face_model *model = NULL;
     es_face faces[MAX_FACES];
     av_log_set_level(AV_LOG_FATAL);  /* our own one-line error says what went wrong */
+    if (json && es_check_destination(json, input, overwrite)) goto end;
     if (es_grab_frame(input, at, &frame)) goto end;
     model = es_face_model_load(models);
     if (!model) goto end;
@@ -145,7 +141,7 @@ int cmd_faces(int argc, char **argv)
     }
     status = ES_EXIT_OK;
 end:
-    if (status != ES_EXIT_OK) fprintf(stderr, "emsync: %s\n", es_error());
+    if (status != ES_EXIT_OK) cli_fail();
     es_face_model_free(model);
     es_frame_free(&frame);
     return status;

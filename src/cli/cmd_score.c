@@ -38,9 +38,12 @@ static void usage(FILE *out)
         CLI_ANALYSIS_USAGE
         "\n"
         "mood (default: estimated from the video, scene by scene):\n"
-        "      --valence V          valence in [-1, 1] for the whole video (with --arousal)\n"
-        "      --arousal A          arousal in [-1, 1] for the whole video (with --valence)\n"
-        "      --emotion NAME       %s, through EMSYNC's table\n"
+        "      --valence V          valence in [-1, 1] for the whole video (with --arousal;\n"
+        "                           default: estimated)\n"
+        "      --arousal A          arousal in [-1, 1] for the whole video (with --valence;\n"
+        "                           default: estimated)\n"
+        "      --emotion NAME       %s,\n"
+        "                           through EMSYNC's table (default: none)\n"
         "\n"
         "music:\n"
         "      --composer C         auto (EMSYNC model if one is found, else rules; default) |\n"
@@ -100,7 +103,7 @@ static int parse_options(int argc, char **argv, score_options *o)
         if (r < 0) return ES_EXIT_USAGE;
         if (r > 0) continue;
         switch (c) {
-        case 'o': o->output = optarg; break;
+        case 'o': if (cli_path_option("score", "-o", optarg, &o->output)) return ES_EXIT_USAGE; break;
         case 'y': o->overwrite = 1; break;
         case 'q': emsync_set_quiet(1); break;
         case 'h': usage(stdout); return -1;
@@ -110,13 +113,14 @@ static int parse_options(int argc, char **argv, score_options *o)
             else if (!strcmp(optarg, "track")) o->original_audio = EMSYNC_ORIGINAL_AUDIO_TRACK;
             else return cli_usage_error("score", "--original-audio must be off, mix or track, not '%s'", optarg);
             break;
-        case OPT_MIDI: o->midi = optarg; break;
-        case OPT_WAV: o->wav = optarg; break;
-        case OPT_JSON: o->json = optarg; break;
-        case OPT_SVG: o->svg = optarg; break;
-        case OPT_SOUNDFONT: o->soundfont = optarg; break;
-        case ':': return cli_usage_error("score", "option '%s' needs a value", argv[optind - 1]);
-        default: return cli_usage_error("score", "unknown option '%s'", argv[optind - 1]);
+        case OPT_MIDI: if (cli_path_option("score", "--midi", optarg, &o->midi)) return ES_EXIT_USAGE; break;
+        case OPT_WAV: if (cli_path_option("score", "--wav", optarg, &o->wav)) return ES_EXIT_USAGE; break;
+        case OPT_JSON: if (cli_path_option("score", "--json", optarg, &o->json)) return ES_EXIT_USAGE; break;
+        case OPT_SVG: if (cli_path_option("score", "--svg", optarg, &o->svg)) return ES_EXIT_USAGE; break;
+        case OPT_SOUNDFONT:
+            if (cli_path_option("score", "--soundfont", optarg, &o->soundfont)) return ES_EXIT_USAGE;
+            break;
+        default: return cli_getopt_error("score", c, argv);
         }
     }
     if (optind >= argc) return cli_usage_error("score", "no input video given");
@@ -141,10 +145,7 @@ int cmd_score(int argc, char **argv)
     opt.overwrite = o.overwrite;
     opt.original_audio = o.original_audio;
     status = ES_EXIT_OK;
-    if (emsync_score(o.input, o.output, o.midi, o.wav, o.json, o.svg, &opt, NULL)) {
-        fprintf(stderr, "emsync: %s\n", emsync_error());
-        status = ES_EXIT_FAILURE;
-    }
+    if (emsync_score(o.input, o.output, o.midi, o.wav, o.json, o.svg, &opt, NULL)) status = cli_fail();
     cli_music_opts_free(&o.music);
     return status;
 }

@@ -9,6 +9,7 @@
 #include "cli/options.h"
 #include "core/error.h"
 #include "core/parse.h"
+#include "core/progress.h"
 #include "emotion/ekman.h"
 
 void cli_music_opts_init(cli_music_opts *o)
@@ -34,6 +35,33 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
     va_end(ap);
     fprintf(stderr, " (see 'emsync %s --help')\n", cmd);
     return ES_EXIT_USAGE;
+}
+
+int cli_getopt_error(const char *cmd, int c, char **argv)
+{
+    /* optopt is the option character for short options (and 0 or the long option's code for
+     * long ones, which argv[optind - 1] names whole) */
+    char shortname[3] = {'-', (char)optopt, '\0'};
+    const char *name = optopt > 0 && optopt < 128 ? shortname : argv[optind - 1];
+    if (c == ':') return cli_usage_error(cmd, "option '%s' needs a value", name);
+    return cli_usage_error(cmd, "unknown option '%s'", name);
+}
+
+int cli_path_option(const char *cmd, const char *option, const char *arg, const char **dest)
+{
+    if (!arg[0]) {
+        cli_usage_error(cmd, "%s needs a file name, not ''", option);
+        return -1;
+    }
+    *dest = arg;
+    return 0;
+}
+
+int cli_fail(void)
+{
+    es_progress_end_line();
+    fprintf(stderr, "emsync: %s\n", emsync_error());
+    return ES_EXIT_FAILURE;
 }
 
 static int unit_value(const char *arg, const char *name, const char *cmd, double *out)
@@ -77,7 +105,7 @@ int cli_music_option(cli_music_opts *o, int opt, const char *arg, const char *cm
         }
         o->cuts_given = 1;
         return 1;
-    case OPT_MODEL: o->model = arg; return 1;
+    case OPT_MODEL: return cli_path_option(cmd, "--model", arg, &o->model) ? -1 : 1;
     case OPT_COMPOSER:
         if (!strcmp(arg, "rules")) o->composer = EMSYNC_COMPOSER_RULES;
         else if (!strcmp(arg, "emsync")) o->composer = EMSYNC_COMPOSER_EMSYNC;

@@ -60,7 +60,8 @@ typedef struct {
 #define CLI_ANALYSIS_USAGE                                                                         \
     "      --cut-threshold X    scene score above which a frame is a cut, 0..1 (default 0.27)\n"    \
     "      --min-cut-gap S      seconds between kept boundaries, >= 0 (default 4.0)\n"              \
-    "      --cuts t1,t2,...     use these boundaries (seconds) instead of detecting cuts\n"         \
+    "      --cuts t1,t2,...     use these boundaries (seconds) instead of detecting cuts; '' for\n"  \
+    "                           none (default: detected)\n"                                       \
     "      --emotion-mode M     scene (a mood per scene, default) | video (one mood, as EMSYNC)\n"  \
     "      --faces on|off       read facial expressions when the face models are installed\n"      \
     "                           (default on)\n"
@@ -92,5 +93,21 @@ void cli_fill_options(emsync_options *o, const cli_analysis_opts *a, const cli_m
 
 /* Prints a usage error line "emsync CMD: MSG" and returns ES_EXIT_USAGE. */
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* The usage error for getopt_long's ':' (missing value) or '?' (unknown option) result c, naming
+ * the option as the user typed it (also inside a group of short options such as -yz). Returns
+ * ES_EXIT_USAGE. */
+int cli_getopt_error(const char *cmd, int c, char **argv);
+
+/* Stores a file-name option's value in *dest, refusing an empty one (usage error printed).
+ * Returns 0 or -1. */
+int cli_path_option(const char *cmd, const char *option, const char *arg, const char **dest);
+
+/* Prints the library's last error as the one line "emsync: ..." (after ending a half-drawn
+ * progress bar) and returns ES_EXIT_FAILURE. */
+int cli_fail(void);
+
+/* Upper bound on times given in seconds (--at): 48 hours, longer than any video we take. */
+#define CLI_MAX_SECONDS (48 * 3600.0)
 
 #endif

@@ -7,9 +7,20 @@
 #include "core/error.h"
 #include "core/parse.h"
 
+/* Plain decimal notation only: strtod would also take leading blanks, hex floats ("0x1p3") and
+ * "infinity", none of which a person means in an option. */
+static int plain_decimal(const char *s)
+{
+    if (*s == '+' || *s == '-') s++;
+    if (!((*s >= '0' && *s <= '9') || *s == '.')) return 0;
+    for (; *s; s++)
+        if (*s == 'x' || *s == 'X') return 0;
+    return 1;
+}
+
 int es_parse_double(const char *s, double *out)
 {
-    if (!s || !*s) return -1;
+    if (!s || !*s || !plain_decimal(s)) return -1;
     char *end = NULL;
     errno = 0;
     double v = strtod(s, &end);
@@ -20,7 +31,7 @@ int es_parse_double(const char *s, double *out)
 
 int es_parse_long(const char *s, long min, long max, long *out)
 {
-    if (!s || !*s) return -1;
+    if (!s || !*s || !plain_decimal(s)) return -1;
     char *end = NULL;
     errno = 0;
     long v = strtol(s, &end, 10);
@@ -45,15 +56,22 @@ int es_parse_time_list(const char *s, double **out, size_t *n)
     memcpy(copy, s, len + 1);
     double *times = NULL;
     size_t count = 0;
-    char *save = NULL;
-    for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+    /* items split on every comma: "5,,6" and "5," have an empty item, which is refused */
+    for (char *tok = copy; len && tok;) {
+        char *comma = strchr(tok, ',');
+        if (comma) *comma = '\0';
         double t;
+        if (!*tok) {
+            es_fail("empty item in the list '%s'", s);
+            goto fail;
+        }
         if (es_parse_double(tok, &t) || t < 0) {
             es_fail("'%s' is not a time in seconds (>= 0)", tok);
             goto fail;
         }
         if (es_grow((void **)&times, &cap, count + 1, sizeof *times)) goto fail;
         times[count++] = t;
+        tok = comma ? comma + 1 : NULL;
     }
     free(copy);
     if (count > 1) qsort(times, count, sizeof *times, cmp_double);

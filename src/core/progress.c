@@ -12,6 +12,7 @@ static int is_tty = -1;
 static char stage[32];
 static double stage_start, last_draw;
 static int last_quarter;
+static int line_open;  /* a bar is on screen without its newline */
 
 double es_now(void)
 {
@@ -43,7 +44,7 @@ void es_progress_stage(const char *name)
 void es_progress_update(double f)
 {
     if (quiet) return;
-    if (f < 0) f = 0;
+    if (!(f >= 0)) f = 0; /* NaN too */
     if (f > 1) f = 1;
     double now = es_now();
     if (tty()) {
@@ -61,6 +62,7 @@ void es_progress_update(double f)
         } else {
             fprintf(stderr, "\r%-10s [%s] %3d%%            ", stage, bar, (int)(f * 100));
         }
+        line_open = 1;
     } else {
         int quarter = (int)(f * 4);
         if (quarter > last_quarter && quarter < 4) {
@@ -77,14 +79,23 @@ void es_progress_done(void)
     if (tty()) {
         es_progress_update(1);
         fprintf(stderr, " %.1fs\n", elapsed);
+        line_open = 0;
     } else {
         fprintf(stderr, "emsync: %s done (%.1f s)\n", stage, elapsed);
     }
 }
 
+void es_progress_end_line(void)
+{
+    if (!line_open) return;
+    fputc('\n', stderr);
+    line_open = 0;
+}
+
 void es_progress_note(const char *fmt, ...)
 {
     if (quiet) return;
+    es_progress_end_line();
     va_list ap;
     va_start(ap, fmt);
     vfprintf(stderr, fmt, ap);

@@ -22,12 +22,19 @@ char *es_datadir_find(const char *sub, const char *probe)
 {
     char roots[5][1024];
     int n = 0;
+    /* a root too long for its buffer is skipped: cut short it could name another directory */
+#define ROOT(fmt, env)                                                                    \
+    do {                                                                                  \
+        int len_ = snprintf(roots[n], sizeof roots[0], fmt, env);                         \
+        if (len_ >= 0 && (size_t)len_ < sizeof roots[0]) n++;                            \
+    } while (0)
     const char *env = getenv("EMSYNC_DATA");
-    if (env && env[0]) snprintf(roots[n++], sizeof roots[0], "%s", env);
+    if (env && env[0]) ROOT("%s", env);
     env = getenv("XDG_DATA_HOME");
-    if (env && env[0]) snprintf(roots[n++], sizeof roots[0], "%s/emsync", env);
+    if (env && env[0]) ROOT("%s/emsync", env);
     env = getenv("HOME");
-    if (env && env[0]) snprintf(roots[n++], sizeof roots[0], "%s/.local/share/emsync", env);
+    if (env && env[0]) ROOT("%s/.local/share/emsync", env);
+#undef ROOT
     snprintf(roots[n++], sizeof roots[0], "/usr/local/share/emsync");
     snprintf(roots[n++], sizeof roots[0], "/usr/share/emsync");
 

@@ -190,6 +190,8 @@ int es_expression_run(es_expression *e, const uint8_t *rgb, int w, int h, int st
     for (int k = 0; k < ES_EXPRESSIONS; k++) {
         float acc = e->fc_b[k];
         for (int c = 0; c < 256; c++) acc += feat[c] * e->fc_w[c * ES_EXPRESSIONS + k];
+        /* finite weights can still overflow; NaN probabilities would pass for "no mood" later */
+        if (!isfinite(acc)) return es_fail("face expression: the net's output overflowed (bad weights?)");
         logits[k] = acc;
         if (acc > mx) mx = acc;
     }

@@ -589,7 +589,7 @@ static void sort_by_score(const es_face_box *cand, int *order, int n)
 int es_tinyface_run(es_tinyface *t, const uint8_t *rgb, int w, int h, int stride,
                     es_face_box *boxes, int max_boxes)
 {
-    if (!t || !rgb || w < 1 || h < 1 || stride < 3 * w || max_boxes < 0 || (max_boxes && !boxes))
+    if (!t || !rgb || w < 1 || h < 1 || stride < 3LL * w || max_boxes < 0 || (max_boxes && !boxes))
         return es_fail("face detector: bad image arguments (%dx%d, stride %d)", w, h, stride);
     const int n = t->size, grid = n / 32;
     int s = w > h ? w : h;

@@ -248,6 +248,9 @@ static int jvalue(jparser *p, es_jval *v)
         errno = 0;
         double d = strtod(p->s + p->pos, &end);
         if (end == p->s + p->pos || !isfinite(d)) return jerr(p, "bad number");
+        /* strtod also reads hex floats ("0x1p3"), which JSON does not have */
+        for (const char *q = p->s + p->pos; q < end; q++)
+            if (!strchr("0123456789+-.eE", *q)) return jerr(p, "bad number");
         v->type = ES_JNUM;
         v->num = d;
         p->pos = (size_t)(end - p->s);
@@ -315,7 +318,8 @@ fail:
 es_jval *es_jval_parse_file(const char *path)
 {
     size_t len = 0;
-    unsigned char *buf = read_all(path, (size_t)64 << 20, &len);
+    /* manifests are a few kB; a parsed value takes ~25 times its text, so keep this small */
+    unsigned char *buf = read_all(path, ES_JSON_MAX_FILE, &len);
     if (!buf) return NULL;
     es_jval *v = es_jval_parse((const char *)buf, len, path);
     free(buf);
@@ -340,7 +344,8 @@ const es_jval *es_jval_at(const es_jval *v, size_t i)
 /* weights                                                                                     */
 
 #define MAX_TENSOR_ELEMS ((size_t)1 << 28)
-#define MAX_SHARD_BYTES ((size_t)1 << 30)
+#define MAX_SHARD_BYTES ((size_t)1 << 30) /* per group, all its shards together */
+#define MAX_SHARDS 1024                    /* per group; face-api models have one or two */
 
 void es_weights_free(es_weights *w)
 {
@@ -373,7 +378,12 @@ static int load_group(es_weights *w, size_t *cap, const es_jval *group, const ch
         es_fail("%s: a group lacks \"paths\" or \"weights\"", manifest);
         goto end;
     }
-    /* concatenate the shards */
+    if (paths->count > MAX_SHARDS) {
+        es_fail("%s: a group lists %zu shards (at most %d)", manifest, paths->count, MAX_SHARDS);
+        goto end;
+    }
+    /* concatenate the shards; the byte budget is for the group, so listing one big shard many
+     * times cannot multiply the memory */
     for (size_t i = 0; i < paths->count; i++) {
         const es_jval *pv = &paths->items[i];
         if (pv->type != ES_JSTR || !safe_name(pv->str)) {
@@ -385,7 +395,7 @@ static int load_group(es_weights *w, size_t *cap, const es_jval *group, const ch
         if (!path) goto end;
         snprintf(path, plen, "%s/%s", dir, pv->str);
         size_t len = 0;
-        unsigned char *part = read_all(path, MAX_SHARD_BYTES, &len);
+        unsigned char *part = read_all(path, MAX_SHARD_BYTES - nbytes, &len);
         free(path);
         if (!part) goto end;
         unsigned char *grown = nbytes + len > nbytes ? es_realloc(bytes, nbytes + len) : bytes;

@@ -23,7 +23,10 @@ typedef struct es_jval {
  * or NULL with an error naming `what` and the byte offset. */
 es_jval *es_jval_parse(const char *text, size_t n, const char *what);
 
-/* Reads and parses a whole file (at most 64 MiB). NULL with an error on failure. */
+/* Largest JSON file es_jval_parse_file reads. */
+#define ES_JSON_MAX_FILE ((size_t)1 << 20)
+
+/* Reads and parses a whole file (at most ES_JSON_MAX_FILE bytes). NULL with an error on failure. */
 es_jval *es_jval_parse_file(const char *path);
 
 void es_jval_free(es_jval *v);

@@ -203,6 +203,7 @@ int es_metrics_compute(const es_score *s, const double *boundaries, size_t n_bou
     double D = s->duration > 0 ? s->duration : 0;
     for (size_t i = 0; !(s->duration > 0) && i < s->n_notes; i++) D = fmax(D, s->notes[i].end);
     if (!(D > 0)) return es_fail("metrics: empty score (no duration, no notes)");
+    if (!(D <= 1e7)) return es_fail("metrics: absurd duration (%g s)", D); /* keeps beat counts integral */
     m->duration = D;
     m->n_notes = s->n_notes;
     m->n_boundaries = n_boundaries;
@@ -275,6 +276,10 @@ int es_metrics_compute(const es_score *s, const double *boundaries, size_t n_bou
     for (size_t k = 1; k < s->n_tempos; k++)
         cum[k] = cum[k - 1] + (s->tempos[k].time - (k > 1 ? s->tempos[k - 1].time : 0.0)) * s->tempos[k - 1].bpm / 60.0;
     double total_beats = beats_fast(s, cum, D);
+    if (!(total_beats >= 0 && total_beats < 1e15)) {
+        es_fail("metrics: the tempo map gives %g beats", total_beats);
+        goto end;
+    }
     m->tempo_bpm = total_beats * 60.0 / D;
     uint64_t n_bars = 0, n_beats = (uint64_t)ceil(total_beats - 1e-9);
     size_t ns = 0, nb = 0, p = 0;

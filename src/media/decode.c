@@ -106,7 +106,8 @@ static int scene_setup(dec *d, const AVFrame *f)
 {
     d->scene_fmt = es_scene_pix_fmt(f->format);
     if (d->scene_fmt == AV_PIX_FMT_NONE)
-        return es_fail("%s: unsupported pixel format %s", d->path, av_get_pix_fmt_name(f->format));
+        return es_fail("%s: unsupported pixel format %s", d->path,
+                       av_get_pix_fmt_name(f->format) ? av_get_pix_fmt_name(f->format) : "(none)");
     if (es_scene_scorer_init(&d->scorer, d->scene_fmt, f->width, f->height) < 0)
         return es_fail("%s: invalid frame size %dx%d", d->path, f->width, f->height);
     av_frame_unref(d->prev);
@@ -192,7 +193,7 @@ static void scaler_free(rgb_scaler *sc)
 static void small_stats(dec *d, es_frame_stats *st)
 {
     int w = d->small.w, h = d->small.h, n = w * h;
-    double sr = 0, sg = 0, sb = 0, sy = 0, ss = 0, srg = 0, syb = 0, srg2 = 0, syb2 = 0, mot = 0;
+    double sr = 0, sb = 0, sy = 0, ss = 0, srg = 0, syb = 0, srg2 = 0, syb2 = 0, mot = 0;
     for (int y = 0; y < h; y++) {
         const uint8_t *p = d->small.buf + (size_t)y * d->small.stride;
         float *lum = d->luma + (size_t)y * w;
@@ -201,7 +202,7 @@ static void small_stats(dec *d, es_frame_stats *st)
             double mx = fmax(r, fmax(g, b)), mn = fmin(r, fmin(g, b));
             double luma = 0.299 * r + 0.587 * g + 0.114 * b;
             double rg = r - g, yb = 0.5 * (r + g) - b;
-            sr += r; sg += g; sb += b; sy += luma;
+            sr += r; sb += b; sy += luma;
             ss += mx > 0 ? (mx - mn) / mx : 0;
             srg += rg; syb += yb; srg2 += rg * rg; syb2 += yb * yb;
             /* kept as float: identical frames must give exactly 0 */
@@ -226,10 +227,23 @@ static int video_frame(dec *d, AVFrame *f)
     double tb = av_q2d(d->vst->time_base);
     int64_t ts = f->best_effort_timestamp;
     double step = 1.0 / (a->info.fps > 0 ? a->info.fps : 25.0);
-    double t = ts != AV_NOPTS_VALUE ? ts * tb - d->origin : a->n_frames ? d->last_time + step : 0;
+    double t = ts != AV_NOPTS_VALUE ? ts * tb - d->origin : NAN;
+    if (!isfinite(t)) t = a->n_frames ? d->last_time + step : 0; /* no timestamp (or time base) */
     /* Times never go back (a timestamp reset in a joined transport stream, say): later stages
      * assume ascending times, so such a frame follows the previous one by one period. */
     if (a->n_frames && t < d->last_time) t = d->last_time + step;
+    /* Nor do they leap ahead by more than ES_TS_JUMP_S (and 50 frames): such a timestamp is
+     * damaged (or a joined capture's clock jumped), and trusting it would make the film hours
+     * long. The muxer (media/mux.c) closes such gaps the same way. */
+    if (a->n_frames && t > d->last_time + fmax(ES_TS_JUMP_S, 50 * step)) t = d->last_time + step;
+    /* A first frame before the stream's stated start (a damaged header) becomes time 0, and
+     * the audio analysed so far moves with it, so times stay on one clock starting at 0. */
+    if (!a->n_frames && t < 0) {
+        d->origin += t;
+        d->audio_t0 -= t;
+        for (size_t i = 0; i < a->n_audio; i++) a->audio[i].time -= t;
+        t = 0;
+    }
     d->last_time = t;
 #if LIBAVUTIL_VERSION_INT >= AV_VERSION_INT(57, 30, 100)
     int64_t dur = f->duration;
@@ -367,6 +381,7 @@ static int audio_frame(dec *d, const AVFrame *f)
         if (!d->audio_started) {
             int64_t ts = f->best_effort_timestamp;
             d->audio_t0 = ts != AV_NOPTS_VALUE ? ts * av_q2d(d->ast->time_base) - d->origin : 0;
+            if (!isfinite(d->audio_t0)) d->audio_t0 = 0;
             d->audio_started = 1;
         }
     }
@@ -502,6 +517,7 @@ int es_media_analyze(const char *path, const es_decode_options *opt, es_media_an
     snprintf(info->video_codec, sizeof info->video_codec, "%s", d.vdec->codec->name);
     if (d.vst->start_time != AV_NOPTS_VALUE) d.origin = d.vst->start_time * av_q2d(d.vst->time_base);
     else if (d.fmt->start_time != AV_NOPTS_VALUE) d.origin = (double)d.fmt->start_time / AV_TIME_BASE;
+    if (!isfinite(d.origin)) d.origin = 0;
     d.file_size = d.fmt->pb ? avio_size(d.fmt->pb) : -1;
 
     if (!(d.frame = av_frame_alloc()) || !(d.prev = av_frame_alloc()) || !(d.conv[0] = av_frame_alloc()) ||

@@ -13,7 +13,8 @@
  * frame (ES_STATS_WIDTH pixels wide, area-averaged, RGB in [0, 1]). */
 typedef struct {
     double time;          /* seconds from the start of the video stream (first frame ~0);
-                             ascending (a timestamp that jumps back is replaced) */
+                             ascending (a timestamp that jumps back, or ahead by over
+                             ES_TS_JUMP_S, is replaced by the previous one plus a frame) */
     float scene;          /* FFmpeg select `scene` score vs the previous frame, 0..1 (0 first) */
     float brightness;     /* mean luma, Rec.601 weights, 0..1 */
     float saturation;     /* mean HSV saturation (max-min)/max, 0..1 */
@@ -27,6 +28,8 @@ typedef struct {
 #define ES_AUDIO_RATE 24000       /* analysis sample rate (mono float) */
 #define ES_AUDIO_BLOCK 0.1        /* seconds per audio block */
 #define ES_AUDIO_FLOOR_DB (-100.0f) /* value given to silence in the dB fields */
+#define ES_TS_JUMP_S 10.0         /* a frame this much (and 50 frame periods) after the one
+                                     before it is a timestamp jump, closed up (see frames) */
 
 /* Audio statistics of one 100 ms block of the mono downmix. */
 typedef struct {

@@ -22,11 +22,12 @@ void es_frame_free(es_frame *f)
     memset(f, 0, sizeof *f);
 }
 
+/* Seconds from the stream's start, NAN when the frame has no timestamp (a raw H.264 stream). */
 static double frame_time(const AVFrame *f, const AVStream *st)
 {
     int64_t pts = f->best_effort_timestamp;
     if (pts == AV_NOPTS_VALUE) pts = f->pts;
-    if (pts == AV_NOPTS_VALUE) return 0;
+    if (pts == AV_NOPTS_VALUE) return NAN;
     int64_t start = st->start_time == AV_NOPTS_VALUE ? 0 : st->start_time;
     return (double)(pts - start) * av_q2d(st->time_base);
 }
@@ -39,6 +40,13 @@ static int64_t frame_duration(const AVFrame *f)
 #else
     return f->pkt_duration > 0 ? f->pkt_duration : 0;
 #endif
+}
+
+/* Goes back to the start of the input: by byte where the format allows, else by time. */
+static int rewind_input(AVFormatContext *fmt, int si)
+{
+    if (av_seek_frame(fmt, si, 0, AVSEEK_FLAG_BYTE | AVSEEK_FLAG_BACKWARD) >= 0) return 0;
+    return avformat_seek_file(fmt, -1, INT64_MIN, INT64_MIN, INT64_MAX, 0) >= 0 ? 0 : -1;
 }
 
 /* Converts f to tightly packed RGB24 into out. */
@@ -97,6 +105,7 @@ int es_grab_frame(const char *path, double at, es_frame *out)
     char msg[AV_ERROR_MAX_STRING_SIZE];
     memset(out, 0, sizeof *out);
     if (!(at >= 0) || !isfinite(at)) return es_fail("%s: time %g is not a time in the file", path, at);
+    if (at > 1e9) return es_fail("%s: time %g s is past the end", path, at); /* 31 years */
 
     if ((ret = avformat_open_input(&fmt, path, NULL, NULL)) < 0) {
         av_strerror(ret, msg, sizeof msg);
@@ -154,15 +163,21 @@ int es_grab_frame(const char *path, double at, es_frame *out)
         es_fail("%s: cannot open the %s decoder (%s)", path, codec->name, msg);
         goto end;
     }
+    int seeked = 0;
     if (at > 0 && !still) {
-        int64_t start = st->start_time == AV_NOPTS_VALUE ? 0 : st->start_time;
-        int64_t ts = start + (int64_t)(at / av_q2d(st->time_base));
-        /* a file that cannot seek is read from its start instead */
-        if (av_seek_frame(fmt, si, ts, AVSEEK_FLAG_BACKWARD) >= 0) avcodec_flush_buffers(dec);
+        /* in double: with no known duration `at` may be anything, and its timestamp must not
+         * overflow; one out of range is not sought (reading on finds it past the end) */
+        double ts = (st->start_time == AV_NOPTS_VALUE ? 0.0 : (double)st->start_time) + at / av_q2d(st->time_base);
+        if (isfinite(ts) && fabs(ts) < 0x1p62 && av_seek_frame(fmt, si, (int64_t)ts, AVSEEK_FLAG_BACKWARD) >= 0)
+            seeked = 1;
+        else
+            rewind_input(fmt, si); /* a failed seek may leave the input anywhere: read from the start */
+        avcodec_flush_buffers(dec);
     }
 
     int have = 0, done = 0, eof = 0;
     double keep_time = 0, keep_dur = 0;
+    double step = st->avg_frame_rate.num > 0 && st->avg_frame_rate.den > 0 ? 1 / av_q2d(st->avg_frame_rate) : 0.04;
     while (!done) {
         if (!eof) {
             ret = av_read_frame(fmt, pkt);
@@ -187,6 +202,16 @@ int es_grab_frame(const char *path, double at, es_frame *out)
                 break;
             }
             double t = frame_time(frame, st);
+            if (isnan(t) || (seeked && !have && t > at + 1e-6)) {
+                /* no timestamps: frames are counted from the start, so a seek cannot be used;
+                 * and a seek that landed after `at` (a demuxer seeking by bytes) is no good */
+                if (seeked) {
+                    av_frame_unref(frame);
+                    done = 2;
+                    break;
+                }
+                if (isnan(t)) t = have ? keep_time + (keep_dur > 0 ? keep_dur : step) : 0;
+            }
             if (have && t > at + 1e-6) {
                 av_frame_unref(frame);
                 done = 1;
@@ -204,6 +229,17 @@ int es_grab_frame(const char *path, double at, es_frame *out)
             }
         }
         if (eof && ret == AVERROR(EAGAIN)) done = 1;  /* nothing more will come */
+        if ((done == 2 || (done && !have)) && seeked) {
+            /* read again from the start, without seeking */
+            seeked = 0;
+            done = eof = have = 0;
+            av_frame_unref(keep);
+            if (rewind_input(fmt, si) < 0) {
+                es_fail("%s: cannot find the frame at %.3f s", path, at);
+                goto end;
+            }
+            avcodec_flush_buffers(dec);
+        }
     }
     if (!have) {
         es_fail("%s: no picture could be decoded", path);

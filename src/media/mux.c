@@ -11,6 +11,7 @@
 
 #include "core/error.h"
 #include "core/outfile.h"
+#include "media/decode.h"
 #include "media/mux.h"
 
 #define RATE ES_MUX_RATE
@@ -38,6 +39,16 @@ typedef struct {
     double env;          /* limiter envelope */
 } audio_out;
 
+/* Timestamps of one copied stream made ascending: a decode timestamp that goes back (a joined
+ * capture whose clock restarts) moves that packet and all after it to follow the last one by
+ * its duration, as the analysis places such frames, so the cuts still match the pictures. */
+typedef struct {
+    int64_t offset;   /* added to the stream's timestamps (its own time base) */
+    int64_t last_dts; /* last written decode timestamp, offset included */
+    int64_t max_pts;  /* latest presentation timestamp written, offset included */
+    int have;
+} copy_clock;
+
 typedef struct {
     const es_mux_request *req;
     AVFormatContext *ic, *oc;
@@ -45,6 +56,7 @@ typedef struct {
     int vin, ain;               /* input stream indexes (ain -1: none used) */
     AVStream *vout, *acopy;     /* output video, copied original audio */
     int64_t voffset;            /* subtracted from copied timestamps (input video time base) */
+    copy_clock vclock, aclock;  /* copied video and original audio */
     double vstart;              /* the video's first timestamp, seconds: music frame 0 goes there */
     int64_t total;              /* audio frames to write */
     audio_out music, orig_out;
@@ -96,7 +108,7 @@ static int fifo_put(fifo *q, int64_t at, const float *x, size_t n)
 /* Adds gain * frames [at, at+n) to out (missing frames count as silence), then drops them. */
 static void fifo_take(fifo *q, int64_t at, int n, double gain, float *out)
 {
-    const float *b = q->buf + 2 * q->head;
+    const float *b = q->buf ? q->buf + 2 * q->head : NULL; /* NULL: nothing queued yet (len 0) */
     for (int j = 0; j < n; j++) {
         int64_t k = at + j - q->pos;
         if (k >= 0 && (uint64_t)k < q->len) {
@@ -255,6 +267,18 @@ static int open_decoder(mux *m)
     return 0;
 }
 
+/* Opens the original audio's decoder; one that cannot be opened (unknown or damaged codec
+ * parameters) leaves no decoder and returns -1 with no error recorded: the original audio is
+ * then left out, as for a file without audio, rather than failing the whole mux. */
+static int try_decoder(mux *m)
+{
+    if (open_decoder(m) == 0) return 0;
+    avcodec_free_context(&m->dec);
+    av_frame_free(&m->dframe);
+    es_error_clear();
+    return -1;
+}
+
 /* (Re)creates the resampler when the decoded format changes (it rarely does mid-stream). */
 static int setup_swr(mux *m, const AVFrame *f)
 {
@@ -306,20 +330,29 @@ static int queue_converted(mux *m, const AVFrame *f)
  * as a player would. */
 static int decode_original(mux *m, const AVPacket *p)
 {
+    if (m->orig_done) return 0;
     int ret = avcodec_send_packet(m->dec, p);
-    if (ret < 0 && ret != AVERROR_INVALIDDATA && ret != AVERROR_EOF) return av_fail(m->req->input_path, "original audio", ret);
+    if (ret == AVERROR(ENOMEM)) return es_fail("out of memory");
     for (;;) {
         ret = avcodec_receive_frame(m->dec, m->dframe);
-        if (ret == AVERROR(EAGAIN) || ret == AVERROR_EOF) break;
-        if (ret == AVERROR_INVALIDDATA) continue;
-        if (ret < 0) return av_fail(m->req->input_path, "original audio", ret);
+        if (ret == AVERROR(ENOMEM)) return es_fail("out of memory");
+        if (ret < 0) break; /* EAGAIN, end of stream, or a damaged packet: skipped */
         if (m->orig_next == INT64_MIN) {
             int64_t ts = m->dframe->best_effort_timestamp;
             double t = ts == AV_NOPTS_VALUE ? 0.0 : ts * av_q2d(m->ic->streams[m->ain]->time_base);
-            m->orig_next = llround((t - m->vstart) * RATE);
+            /* clamped: a damaged timestamp must not overflow the frame positions */
+            m->orig_next = llround(fmax(-1e6, fmin(t - m->vstart, 1e6)) * RATE);
         }
         ret = setup_swr(m, m->dframe);
-        if (ret == 0) ret = queue_converted(m, m->dframe);
+        if (ret) {
+            /* audio in a form that cannot be converted (a damaged header): the rest of the
+             * original is silence, as for a file without audio */
+            av_frame_unref(m->dframe);
+            es_error_clear();
+            m->orig_done = 1;
+            return 0;
+        }
+        ret = queue_converted(m, m->dframe);
         av_frame_unref(m->dframe);
         if (ret) return -1;
     }
@@ -429,13 +462,67 @@ static int add_copied_audio(mux *m)
     return 0;
 }
 
-/* Shifts a copied packet by the video offset and moves it to the output stream. */
+/* Adds by to *ts (unless unset); -1 when the sum leaves int64 (a damaged timestamp). */
+static int shift_ts(int64_t *ts, int64_t by)
+{
+    if (*ts == AV_NOPTS_VALUE) return 0;
+    if (__builtin_add_overflow(*ts, by, ts) || *ts == AV_NOPTS_VALUE) return -1;
+    return 0;
+}
+
+/* Moves the packet in m->pkt by the video offset and onto c's ascending clock (see copy_clock).
+ * Returns 0, or -1 with an error for timestamps out of range. */
+static int retime(mux *m, AVStream *in, copy_clock *c)
+{
+    AVPacket *p = m->pkt;
+    int64_t step = p->duration > 0 ? p->duration : 0;
+    if (!step && in->avg_frame_rate.num > 0 && in->avg_frame_rate.den > 0)
+        step = av_rescale_q(1, av_inv_q(in->avg_frame_rate), in->time_base);
+    if (step < 1) step = 1;
+    if (p->pts == AV_NOPTS_VALUE && p->dts == AV_NOPTS_VALUE) {
+        /* no timestamp at all (the muxers refuse that): one step after the previous packet, as
+         * the analysis times such a frame; the first at the stream's start */
+        if (c->have) {
+            if (__builtin_add_overflow(c->last_dts, step, &p->dts) ||
+                __builtin_add_overflow(c->max_pts, step, &p->pts))
+                return es_fail("%s: timestamps out of range", m->req->input_path);
+            c->last_dts = p->dts;
+            c->max_pts = p->pts;
+            return 0;
+        }
+        p->pts = p->dts = in->start_time != AV_NOPTS_VALUE ? in->start_time : 0;
+    }
+    int64_t shift = av_rescale_q(m->voffset, m->ic->streams[m->vin]->time_base, in->time_base);
+    if (shift == INT64_MIN || shift_ts(&p->pts, -shift) || shift_ts(&p->dts, -shift) || shift_ts(&p->pts, c->offset) ||
+        shift_ts(&p->dts, c->offset))
+        return es_fail("%s: timestamps out of range", m->req->input_path);
+    if (p->dts == AV_NOPTS_VALUE) return 0;
+    /* a leap ahead the analysis closes up (media/decode.h ES_TS_JUMP_S) is closed here too */
+    double jump = fmax(ES_TS_JUMP_S / av_q2d(in->time_base), 50.0 * (double)step);
+    if (c->have && (p->dts <= c->last_dts || (double)p->dts - (double)c->last_dts > jump)) {
+        int64_t by;
+        if (__builtin_sub_overflow(c->last_dts, p->dts, &by) || __builtin_add_overflow(by, step, &by) ||
+            __builtin_add_overflow(c->offset, by, &c->offset) || shift_ts(&p->pts, by) || shift_ts(&p->dts, by))
+            return es_fail("%s: timestamps out of range", m->req->input_path);
+    }
+    if (p->pts != AV_NOPTS_VALUE && (p->pts < p->dts || (double)p->pts - (double)p->dts > jump))
+        p->pts = AV_NOPTS_VALUE; /* damaged: made up from the decode time below */
+    if (p->pts == AV_NOPTS_VALUE) {
+        /* shown after everything before it (its decode time may lie before earlier pictures) */
+        p->pts = p->dts;
+        if (c->have && p->pts <= c->max_pts && __builtin_add_overflow(c->max_pts, step, &p->pts))
+            return es_fail("%s: timestamps out of range", m->req->input_path);
+    }
+    if (!c->have || p->pts > c->max_pts) c->max_pts = p->pts;
+    c->last_dts = p->dts;
+    c->have = 1;
+    return 0;
+}
+
+/* Moves a retimed packet to the output stream and writes it. */
 static int write_copied(mux *m, AVStream *in, AVStream *out)
 {
     AVPacket *p = m->pkt;
-    int64_t shift = av_rescale_q(m->voffset, m->ic->streams[m->vin]->time_base, in->time_base);
-    if (p->pts != AV_NOPTS_VALUE) p->pts -= shift;
-    if (p->dts != AV_NOPTS_VALUE) p->dts -= shift;
     av_packet_rescale_ts(p, in->time_base, out->time_base);
     p->stream_index = out->index;
     p->pos = -1;
@@ -493,6 +580,7 @@ static int run(mux *m, es_outfile *o)
         ret = av_find_best_stream(m->ic, AVMEDIA_TYPE_AUDIO, -1, m->vin, NULL, 0);
         if (ret >= 0) m->ain = ret;
     }
+    if (m->ain >= 0 && req->original_audio == ES_ORIGINAL_AUDIO_MIX && try_decoder(m)) m->ain = -1;
 
     ret = avformat_alloc_output_context2(&m->oc, NULL, format, o->temp_path);
     if (ret < 0 || !m->oc) return av_fail(out_path, "cannot set up the output", ret < 0 ? ret : AVERROR(ENOMEM));
@@ -508,14 +596,18 @@ static int run(mux *m, es_outfile *o)
         if (avformat_query_codec(m->oc->oformat, id, FF_COMPLIANCE_NORMAL) == 1 &&
             container_takes(format, m->ic->streams[m->ain]->codecpar)) {
             if (add_copied_audio(m)) return -1;
-        } else {
+        } else if (try_decoder(m) == 0) {
             m->encode_original = 1;
             m->orig_out.with_original = 1;
             if (open_encoder(m, &m->orig_out, opus)) return -1;
+        } else {
+            m->ain = -1;
         }
         AVStream *os = m->acopy ? m->acopy : m->orig_out.st;
-        os->disposition = 0;
-        av_dict_copy(&os->metadata, m->ic->streams[m->ain]->metadata, 0);
+        if (os) {
+            os->disposition = 0;
+            av_dict_copy(&os->metadata, m->ic->streams[m->ain]->metadata, 0);
+        }
     }
     /* Matroska stores the encoder delay itself (CodecDelay) and wants packets from 0; MP4 takes
      * negative timestamps for the priming samples and writes an edit list. */
@@ -527,15 +619,16 @@ static int run(mux *m, es_outfile *o)
     if (m->ain >= 0) {
         AVStream *as = m->ic->streams[m->ain];
         double end = NAN;
+        /* in double: header values may be anything, and their int64 sum may overflow */
         if (as->duration > 0)
-            end = (as->duration + (as->start_time != AV_NOPTS_VALUE ? as->start_time : 0)) * av_q2d(as->time_base);
+            end = ((double)as->duration + (as->start_time != AV_NOPTS_VALUE ? (double)as->start_time : 0)) *
+                  av_q2d(as->time_base);
         else if (m->ic->duration > 0)
-            end = (double)(m->ic->duration + (m->ic->start_time != AV_NOPTS_VALUE ? m->ic->start_time : 0)) / AV_TIME_BASE;
-        if (isfinite(end)) m->orig_end = llround((end - m->vstart) * RATE);
+            end = ((double)m->ic->duration + (m->ic->start_time != AV_NOPTS_VALUE ? (double)m->ic->start_time : 0)) /
+                  AV_TIME_BASE;
+        if (isfinite(end) && fabs(end - m->vstart) < 1e6) m->orig_end = llround((end - m->vstart) * RATE);
     }
     m->orig_gain = pow(10.0, ES_MUX_ORIGINAL_DB / 20.0);
-    if (m->music.with_original || m->encode_original)
-        if (open_decoder(m)) return -1;
 
     ret = avio_open(&m->oc->pb, o->temp_path, AVIO_FLAG_WRITE);
     if (ret < 0) return av_fail(out_path, "cannot write", ret);
@@ -550,12 +643,17 @@ static int run(mux *m, es_outfile *o)
     double last_report = -1;
     for (;;) {
         ret = av_read_frame(m->ic, m->pkt);
-        if (ret == AVERROR_EOF) break;
-        if (ret < 0) return av_fail(in_path, "read error", ret);
+        /* damaged or cut input: what was read is what the analysis saw, so the file ends there */
+        if (ret == AVERROR(ENOMEM)) return es_fail("out of memory");
+        if (ret < 0) break;
         if (m->pkt->stream_index == m->vin) {
+            if (retime(m, vin, &m->vclock)) return -1;
             int64_t ts = m->pkt->dts != AV_NOPTS_VALUE ? m->pkt->dts : m->pkt->pts;
             if (ts != AV_NOPTS_VALUE) {
-                double t = ts * av_q2d(vin->time_base) - m->vstart;
+                /* seconds since the first picture, on the output clock; a damaged timestamp
+                 * far past the end just means "all the audio now" */
+                double t = fmin((double)ts * av_q2d(vin->time_base) + m->voffset * av_q2d(vin->time_base) - m->vstart,
+                                duration + 1);
                 if (t > 0 && emit_audio(m, llround(t * RATE))) return -1;
                 if (req->progress && t / duration - last_report >= 0.01) {
                     last_report = t / duration;
@@ -565,7 +663,9 @@ static int run(mux *m, es_outfile *o)
             }
             if (write_copied(m, vin, m->vout)) return -1;
         } else if (m->pkt->stream_index == m->ain) {
-            if (m->acopy && write_copied(m, m->ic->streams[m->ain], m->acopy)) return -1;
+            if (m->acopy && (retime(m, m->ic->streams[m->ain], &m->aclock) ||
+                             write_copied(m, m->ic->streams[m->ain], m->acopy)))
+                return -1;
             if (m->dec && decode_original(m, m->pkt)) return -1;
         }
         av_packet_unref(m->pkt);

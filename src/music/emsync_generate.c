@@ -63,10 +63,18 @@ int es_emsync_sample(const float *logits, double temperature, double top_p, int 
     double *lp = buf->logp, mx = -INFINITY, sum = 0;
     for (int i = 0; i < ES_VOCAB_SIZE; i++) {
         double v = isnan(logits[i]) ? 0.0 : logits[i];
+        /* +inf (a float16 overflow) would turn the softmax into NaN and let an excluded
+         * token through; the largest finite logit keeps it the favourite instead */
+        if (v == INFINITY) v = 1e300;
         if (i == ES_TOK_PAD || i == ES_TOK_START || i == ES_TOK_LESS_INSTRUMENTS || i == ES_TOK_MORE_INSTRUMENTS) v = -INFINITY;
         lp[i] = v;
         if (v > mx) mx = v;
     }
+    if (mx == -INFINITY) /* every allowed logit is -inf: no preference left, treat them as equal */
+        for (int i = 0; i < ES_VOCAB_SIZE; i++) {
+            if (i != ES_TOK_PAD && i != ES_TOK_START && i != ES_TOK_LESS_INSTRUMENTS && i != ES_TOK_MORE_INSTRUMENTS) lp[i] = 0;
+            mx = 0;
+        }
     for (int i = 0; i < ES_VOCAB_SIZE; i++) sum += exp(lp[i] - mx);
     double lse = mx + log(sum);
     /* the repetition counter warms the temperature when the nucleus keeps collapsing */
@@ -240,6 +248,10 @@ int es_compose_emsync(const es_compose_request *req, const es_emsync_options *op
         return es_fail("emsync composer: candidates must be 1..%d, not %d", ES_EMSYNC_MAX_CANDIDATES, K);
     if (!(req->duration > 0) || req->duration > 24 * 3600) return es_fail("emsync composer: bad duration %g s", req->duration);
     if (!req->moods || req->n_moods < 1) return es_fail("emsync composer: no mood given");
+    if (req->n_boundaries && !req->boundaries) return es_fail("emsync composer: boundaries missing");
+    for (size_t i = 0; i < req->n_moods; i++) /* NaN is "unknown"; an infinity would poison the logits */
+        if (isinf(req->moods[i].valence) || isinf(req->moods[i].arousal))
+            return es_fail("emsync composer: mood %zu is infinite", i);
     if (!(opt->temperature > 0) || !(opt->top_p > 0)) return es_fail("emsync composer: temperature and top-p must be > 0");
     const es_nn_hparams *hp = es_nn_model_hparams(opt->model);
     if (hp->vocab != ES_VOCAB_SIZE) return es_fail("emsync composer: model vocabulary is %d, not %d", hp->vocab, ES_VOCAB_SIZE);

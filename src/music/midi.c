@@ -15,6 +15,7 @@
 #define MAX_SECONDS 1e6                    /* refuse times beyond ~11 days: keeps ticks in range */
 #define MAX_FILE_BYTES (64u << 20)
 #define MAX_NOTES (4u << 20)
+#define MAX_METAS (1u << 20)                /* tempo changes, and markers, each: a real file has few */
 #define MAX_TICK (1ull << 40)
 
 /* ---- tempo map shared by writer and reader -------------------------------------------------- */
@@ -427,10 +428,12 @@ static int read_track(reader *r, const uint8_t *p, const uint8_t *end, int track
                 if (len < 3) return es_fail("%s: track %d: short tempo event", r->name, track);
                 uint32_t uspq = (uint32_t)p[0] << 16 | (uint32_t)p[1] << 8 | p[2];
                 if (!uspq) return es_fail("%s: track %d: tempo of 0 microseconds per beat", r->name, track);
+                if (r->n_tempos >= MAX_METAS) return es_fail("%s: more than %u tempo changes", r->name, MAX_METAS);
                 if (es_grow((void **)&r->tempos, &r->cap_tempos, r->n_tempos + 1, sizeof *r->tempos)) return -1;
                 r->tempos[r->n_tempos] = (raw_tempo){tick, uspq, (uint32_t)r->n_tempos};
                 r->n_tempos++;
             } else if (type == 0x06 && len > 0) {
+                if (r->n_markers >= MAX_METAS) return es_fail("%s: more than %u markers", r->name, MAX_METAS);
                 if (es_grow((void **)&r->markers, &r->cap_markers, r->n_markers + 1, sizeof *r->markers)) return -1;
                 raw_marker *m = &r->markers[r->n_markers++];
                 size_t n = len < sizeof m->name - 1 ? len : sizeof m->name - 1;

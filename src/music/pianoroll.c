@@ -63,7 +63,10 @@ static void put_text(FILE *f, const char *t)
         case '"': fputs("&quot;", f); break;
         case '\'': fputs("&apos;", f); break;
         default:
-            if ((unsigned char)*t >= 0x20) fputc(*t, f); /* control bytes are not XML */
+            /* control bytes are not XML; other bytes may not be UTF-8 (names come from any
+             * MIDI file), and our own names are ASCII */
+            if ((unsigned char)*t >= 0x80) fputc('?', f);
+            else if ((unsigned char)*t >= 0x20) fputc(*t, f);
         }
     }
 }
@@ -104,13 +107,16 @@ static void plan(layout *L)
     L->height = L->drum_top + L->n_drum_rows * DRUM_ROW + AXIS;
 }
 
-/* Seconds between time-axis ticks: 1, 2, 5, 10 ... so that ticks are >= 50 px apart. */
+/* Seconds between time-axis ticks: 1, 2, 5, 10 ... so that ticks are >= 50 px apart (beyond
+ * two hours doubling, so that a huge duration still gets a few dozen ticks, not millions). */
 static double tick_step(const layout *L)
 {
     static const double steps[] = {1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 1800, 3600};
     for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++)
         if (steps[i] * L->px_per_s >= 50) return steps[i];
-    return 7200;
+    double step = 7200;
+    while (step * L->px_per_s < 50) step *= 2;
+    return step;
 }
 
 static void write_grid(FILE *f, const layout *L)

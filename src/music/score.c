@@ -1,4 +1,5 @@
 /* Note-list bookkeeping shared by the composers. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,7 +23,7 @@ const char *es_instrument_name(es_instrument inst) { return names[inst]; }
 
 int es_score_add_note(es_score *s, es_instrument inst, int pitch, int velocity, double start, double end)
 {
-    if (pitch < 0 || pitch > 127 || velocity < 1 || velocity > 127 || !(end > start))
+    if (pitch < 0 || pitch > 127 || velocity < 1 || velocity > 127 || !(end > start) || !isfinite(start) || !isfinite(end))
         return es_fail("internal: bad note (pitch %d, velocity %d, %.3f-%.3f s)", pitch, velocity, start, end);
     if (es_grow((void **)&s->notes, &s->cap_notes, s->n_notes + 1, sizeof *s->notes)) return -1;
     s->notes[s->n_notes++] = (es_note){start, end, (uint8_t)inst, (uint8_t)pitch, (uint8_t)velocity};
@@ -41,7 +42,7 @@ int es_score_add_chord(es_score *s, double time, int root, const char *name)
 
 int es_score_add_tempo(es_score *s, double time, double bpm)
 {
-    if (!(bpm > 0)) return es_fail("internal: bad tempo %g", bpm);
+    if (!(bpm > 0) || !isfinite(bpm) || !isfinite(time)) return es_fail("internal: bad tempo %g bpm at %g s", bpm, time);
     if (es_grow((void **)&s->tempos, &s->cap_tempos, s->n_tempos + 1, sizeof *s->tempos)) return -1;
     s->tempos[s->n_tempos++] = (es_tempo){time, bpm};
     return 0;

@@ -153,6 +153,9 @@ static int zip_parse(es_checkpoint *c, const char *label)
     }
     if (cd_off > len || cd_size > len - cd_off) return es_fail("%s: zip central directory lies outside the file (truncated?)", label);
     if (n == 0 || n > cd_size / 46) return es_fail("%s: zip central directory has an impossible entry count", label);
+    if (n > ES_CHECKPOINT_MAX_ENTRIES)
+        return es_fail("%s: zip archive has %llu entries, more than a state dict needs (%d)", label, (unsigned long long)n,
+                       ES_CHECKPOINT_MAX_ENTRIES);
     c->entries = es_calloc((size_t)n, sizeof *c->entries);
     if (!c->entries) return -1;
     crc_init();
@@ -516,6 +519,10 @@ static int parse_all(es_checkpoint *c, const char *label)
     size_t count = 0;
     for (size_t i = 0; i < m.np; i++) count += m.pairs[i].dict == dict;
     if (count == 0) { es_fail("%s: the state dict is empty", label); goto end; }
+    if (count > ES_CHECKPOINT_MAX_TENSORS) {
+        es_fail("%s: the state dict has %zu tensors, more than %d", label, count, ES_CHECKPOINT_MAX_TENSORS);
+        goto end;
+    }
     c->tensors = es_calloc(count, sizeof *c->tensors);
     if (!c->tensors) goto end;
     for (size_t i = 0; i < m.np; i++) {

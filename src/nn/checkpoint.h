@@ -24,6 +24,11 @@ typedef struct {
 
 typedef struct es_checkpoint es_checkpoint;
 
+/* Most tensors and zip entries a checkpoint may hold: the released model has about 190
+ * tensors; the caps keep the name lookups (linear scans) cheap on hostile files. */
+#define ES_CHECKPOINT_MAX_TENSORS 4096
+#define ES_CHECKPOINT_MAX_ENTRIES (2 * ES_CHECKPOINT_MAX_TENSORS + 64)
+
 /* Maps and parses a checkpoint file. Returns NULL with one es_fail line naming the path on any
  * problem. Free with es_checkpoint_free. */
 es_checkpoint *es_checkpoint_open(const char *path);

@@ -60,15 +60,13 @@ static void setup(es_pipeline *p, const char *input, const emsync_options *o)
     p->soundfont = o->soundfont;
 }
 
-/* Checks a list of destinations (NULL entries skipped): none twice, none the input. */
-static int check_destinations(const char *const *dests, size_t n, const char *input, int overwrite)
+/* Containers the muxer writes; anything else becomes Matroska when the name is derived. */
+static const char *const video_exts[] = {"mp4", "m4v", "mov", "mkv", "webm"};
+
+static int video_ext_ok(const char *ext)
 {
-    for (size_t i = 0; i < n; i++) {
-        if (!dests[i]) continue;
-        for (size_t k = 0; k < i; k++)
-            if (dests[k] && !strcmp(dests[k], dests[i])) return es_fail("%s: named for two outputs", dests[i]);
-        if (es_check_destination(dests[i], input, overwrite)) return -1;
-    }
+    for (size_t i = 0; i < sizeof video_exts / sizeof video_exts[0]; i++)
+        if (!strcmp(ext, video_exts[i])) return 1;
     return 0;
 }
 
@@ -76,10 +74,7 @@ static int check_destinations(const char *const *dests, size_t n, const char *in
 static const char *output_extension(const char *input, char *ext, int size)
 {
     es_path_ext(input, ext, size);
-    const char *keep[] = {"mp4", "m4v", "mov", "mkv", "webm"};
-    for (size_t i = 0; i < sizeof keep / sizeof keep[0]; i++)
-        if (!strcmp(ext, keep[i])) return ext;
-    return "mkv";
+    return video_ext_ok(ext) ? ext : "mkv";
 }
 
 static int mux_progress(void *user, double fraction)
@@ -89,28 +84,43 @@ static int mux_progress(void *user, double fraction)
     return 0;
 }
 
+static char *dup_path(const char *path)
+{
+    char *p = strdup(path);
+    if (!p) es_fail("out of memory");
+    return p;
+}
+
+/* Adds path (when not NULL) to the set and stores its temp path in *temp. */
+static int stage(es_outset *set, const char *path, const char **temp)
+{
+    *temp = NULL;
+    if (!path) return 0;
+    *temp = es_outset_add(set, path);
+    return *temp ? 0 : -1;
+}
+
 int emsync_score(const char *input, const char *output, const char *midi, const char *wav,
                  const char *json, const char *svg, const emsync_options *o, char **written_output)
 {
     es_pipeline p;
     setup(&p, input, o);
+    es_outset set = {0};
     char *out = NULL, *mid = NULL;
-    const char *written[5];
-    size_t n_written = 0;
     int rc = -1;
 
     /* paths first, so a bad destination fails before minutes of work */
-    if (output) out = strdup(output);
+    if (output) out = dup_path(output);
     else {
         char ext[16], suffix[32];
         snprintf(suffix, sizeof suffix, ".emsync.%s", output_extension(input, ext, sizeof ext));
         out = es_derive_path(NULL, input, suffix);
     }
     if (!out) goto end;
-    if (midi) mid = strdup(midi);
+    if (midi) mid = dup_path(midi);
     else {
         /* beside OUT with OUT's stem: x.emsync.mp4 -> x.emsync.mid */
-        char *copy = strdup(out);
+        char *copy = dup_path(out);
         if (copy) {
             const char *dir = dirname(copy);
             mid = es_derive_path(strcmp(dir, ".") ? dir : NULL, out, ".mid");
@@ -124,15 +134,26 @@ int emsync_score(const char *input, const char *output, const char *midi, const 
         goto end;
     }
     const char *dests[] = {out, mid, wav, json, svg};
-    if (check_destinations(dests, 5, input, o->overwrite)) goto end;
+    if (es_check_destinations(dests, 5, input, o->overwrite)) goto end;
+    char ext[16];
+    es_path_ext(out, ext, sizeof ext);
+    if (!video_ext_ok(ext)) {
+        es_fail("%s: unsupported output type '.%s' (use .mp4, .m4v, .mov, .mkv or .webm)", out, ext);
+        goto end;
+    }
 
     if (es_pipeline_analyze(&p) || es_pipeline_compose(&p) || es_pipeline_render(&p, TARGET_LUFS, FADE_SECONDS))
         goto end;
 
-    /* the video, then the side files; a failure removes what this run wrote */
+    /* every output goes to a temporary file first; all are renamed into place together at the
+     * end, so a failure or an interrupt leaves none of them */
+    const char *t_out, *t_mid, *t_wav, *t_json, *t_svg;
+    if (stage(&set, out, &t_out) || stage(&set, mid, &t_mid) || stage(&set, wav, &t_wav) ||
+        stage(&set, json, &t_json) || stage(&set, svg, &t_svg))
+        goto end;
     es_mux_request mux = {
         .input_path = input,
-        .output_path = out,
+        .output_path = t_out,
         .pcm = p.pcm,
         .n_frames = p.n_pcm_frames,
         .duration = p.analysis.info.duration,
@@ -144,24 +165,14 @@ int emsync_score(const char *input, const char *output, const char *midi, const 
     if (es_mux(&mux)) goto end;
     es_progress_done();
     es_pipeline_time(&p, "mux", es_now() - t0);
-    written[n_written++] = out;
 
     t0 = es_now();
-    if (es_midi_write(&p.score, mid)) goto end;
-    written[n_written++] = mid;
-    if (wav) {
-        if (es_wav_write(wav, p.pcm, p.n_pcm_frames, ES_MUX_RATE)) goto end;
-        written[n_written++] = wav;
-    }
-    if (svg) {
-        if (es_timeline_write_svg(&p, svg)) goto end;
-        written[n_written++] = svg;
-    }
+    if (es_midi_write(&p.score, t_mid)) goto end;
+    if (wav && es_wav_write(t_wav, p.pcm, p.n_pcm_frames, ES_MUX_RATE)) goto end;
+    if (svg && es_timeline_write_svg(&p, t_svg)) goto end;
     es_pipeline_time(&p, "write", es_now() - t0);
-    if (json) {
-        if (es_pipeline_write_json(&p, json, out, mid, wav)) goto end;
-        written[n_written++] = json;
-    }
+    if (json && es_pipeline_write_json(&p, t_json, out, mid, wav)) goto end;
+    if (es_outset_commit(&set)) goto end;
     es_progress_note("emsync: wrote %s (music: %s%s%s)", out, mid, wav ? ", " : "", wav ? wav : "");
     rc = 0;
     if (written_output) {
@@ -169,8 +180,7 @@ int emsync_score(const char *input, const char *output, const char *midi, const 
         out = NULL;
     }
 end:
-    if (rc)
-        for (size_t i = 0; i < n_written; i++) unlink(written[i]);
+    es_outset_abort(&set);
     es_pipeline_free(&p);
     free(out);
     free(mid);
@@ -181,25 +191,26 @@ int emsync_analyze(const char *input, const char *json, const char *svg, const e
 {
     es_pipeline p;
     setup(&p, input, o);
+    es_outset set = {0};
     int rc = -1;
-    const char *dests[] = {json, svg};
-    if (check_destinations(dests, 2, input, o->overwrite)) goto end;
+    const char *dests[] = {json, svg}, *t_json, *t_svg;
+    if (es_check_destinations(dests, 2, input, o->overwrite)) goto end;
     if (es_pipeline_analyze(&p)) goto end;
-    if (svg && es_timeline_write_svg(&p, svg)) goto end;
+    if (stage(&set, json, &t_json) || stage(&set, svg, &t_svg)) goto end;
+    if (svg && es_timeline_write_svg(&p, t_svg)) goto end;
     if (json) {
-        if (es_pipeline_write_json(&p, json, NULL, NULL, NULL)) {
-            if (svg) unlink(svg);
-            goto end;
-        }
+        if (es_pipeline_write_json(&p, t_json, NULL, NULL, NULL)) goto end;
     } else {
         es_pipeline_print_json(&p, stdout, NULL, NULL, NULL);
-        if (fflush(stdout) != 0) {
+        if (fflush(stdout) != 0 || ferror(stdout)) {
             es_fail("stdout: write failed");
             goto end;
         }
     }
+    if (es_outset_commit(&set)) goto end;
     rc = 0;
 end:
+    es_outset_abort(&set);
     es_pipeline_free(&p);
     return rc;
 }
@@ -208,31 +219,32 @@ int emsync_compose(double duration, const char *midi, const char *wav, const cha
 {
     es_pipeline p;
     setup(&p, NULL, o);
+    es_outset set = {0};
     int rc = -1;
-    const char *written[3];
-    size_t n_written = 0;
-    const char *dests[] = {midi, wav, json};
-    if (check_destinations(dests, 3, "", o->overwrite)) goto end;
+    const char *dests[] = {midi, wav, json}, *t_mid, *t_wav, *t_json;
+    if (!midi) {
+        es_fail("compose: no MIDI path given");
+        goto end;
+    }
+    if (!(duration > 0 && duration <= EMSYNC_MAX_COMPOSE_SECONDS)) {
+        es_fail("compose: the duration must be in (0, %.0f] seconds, not %g", EMSYNC_MAX_COMPOSE_SECONDS, duration);
+        goto end;
+    }
+    if (es_check_destinations(dests, 3, NULL, o->overwrite)) goto end;
     if (es_pipeline_plan(&p, duration, o->cuts, o->n_cuts, o->fixed_mood ? o->valence : 0,
                          o->fixed_mood ? o->arousal : 0))
         goto end;
     if (es_pipeline_compose(&p)) goto end;
     if (wav && es_pipeline_render(&p, TARGET_LUFS, FADE_SECONDS)) goto end;
-    if (es_midi_write(&p.score, midi)) goto end;
-    written[n_written++] = midi;
-    if (wav) {
-        if (es_wav_write(wav, p.pcm, p.n_pcm_frames, ES_MUX_RATE)) goto end;
-        written[n_written++] = wav;
-    }
-    if (json) {
-        if (es_pipeline_write_json(&p, json, NULL, midi, wav)) goto end;
-        written[n_written++] = json;
-    }
+    if (stage(&set, midi, &t_mid) || stage(&set, wav, &t_wav) || stage(&set, json, &t_json)) goto end;
+    if (es_midi_write(&p.score, t_mid)) goto end;
+    if (wav && es_wav_write(t_wav, p.pcm, p.n_pcm_frames, ES_MUX_RATE)) goto end;
+    if (json && es_pipeline_write_json(&p, t_json, NULL, midi, wav)) goto end;
+    if (es_outset_commit(&set)) goto end;
     es_progress_note("emsync: wrote %s (%s composer, %zu notes)", midi, p.composer_used, p.score.n_notes);
     rc = 0;
 end:
-    if (rc)
-        for (size_t i = 0; i < n_written; i++) unlink(written[i]);
+    es_outset_abort(&set);
     es_pipeline_free(&p);
     return rc;
 }

@@ -11,20 +11,16 @@
 #define MAX_FACES 16
 #define FULL_WEIGHT_AREA 0.02  /* a face covering 2% of the frame counts fully */
 
-static void add_faces(es_sampler *s, double time, const uint8_t *rgb, int w, int h, int stride)
+/* Runs on the worker thread, which alone touches samples and face_seconds until it is joined.
+ * Returns 0, or -1 with the reason in this thread's es_error(). */
+static int add_faces(es_sampler *s, double time, const uint8_t *rgb, int w, int h, int stride)
 {
     es_face faces[MAX_FACES];
     double t0 = es_now();
     int n = es_faces_detect(s->model, rgb, w, h, stride, faces, MAX_FACES);
     s->face_seconds += es_now() - t0;
-    if (n < 0) {
-        s->failed = 1;
-        return;
-    }
-    if (es_grow((void **)&s->samples, &s->cap_samples, s->n_samples + 1, sizeof *s->samples)) {
-        s->failed = 1;
-        return;
-    }
+    if (n < 0) return -1;
+    if (es_grow((void **)&s->samples, &s->cap_samples, s->n_samples + 1, sizeof *s->samples)) return -1;
     es_face_sample *fs = &s->samples[s->n_samples++];
     memset(fs, 0, sizeof *fs);
     fs->time = time;
@@ -40,6 +36,13 @@ static void add_faces(es_sampler *s, double time, const uint8_t *rgb, int w, int
     if (fs->weight > 0)
         for (int k = 0; k < ES_EMO_COUNT; k++) fs->expressions[k] /= fs->weight;
     fs->weight = fmin(fs->weight, 1.0);
+    return 0;
+}
+
+/* Keeps the first failure's message (either thread); call with the lock held when the worker runs. */
+static void note_failure(es_sampler *s, const char *why)
+{
+    if (!s->error[0]) snprintf(s->error, sizeof s->error, "%s", why[0] ? why : "frame analysis failed");
 }
 
 static void *face_worker(void *arg)
@@ -50,12 +53,16 @@ static void *face_worker(void *arg)
         while (s->count == 0 && !s->closing) pthread_cond_wait(&s->changed, &s->lock);
         if (s->count == 0) break;
         es_sample_slot *slot = &s->slots[s->head];
+        int skip = s->worker_failed;
         pthread_mutex_unlock(&s->lock);
-        /* the slot stays owned by this thread until it is released below */
-        int failed_before = s->failed;
-        add_faces(s, slot->time, slot->rgb, slot->width, slot->height, slot->width * 3);
+        /* the slot stays owned by this thread until it is released below; after a failure the
+         * queue is only drained, so the decoder never waits on a dead worker */
+        int r = skip ? 0 : add_faces(s, slot->time, slot->rgb, slot->width, slot->height, slot->width * 3);
         pthread_mutex_lock(&s->lock);
-        if (s->failed && !failed_before) snprintf(s->worker_error, sizeof s->worker_error, "%s", es_error());
+        if (r) {
+            s->worker_failed = 1;
+            note_failure(s, es_error());
+        }
         s->head = (s->head + 1) % ES_SAMPLE_QUEUE;
         s->count--;
         pthread_cond_broadcast(&s->changed);
@@ -64,17 +71,25 @@ static void *face_worker(void *arg)
     return NULL;
 }
 
-/* Copies a frame into the next free slot, waiting while the worker is behind. */
+/* Copies a frame into the next free slot, waiting while the worker is behind. Returns 0, or -1
+ * when the worker has failed (nothing more to queue) or memory runs out. */
 static int enqueue(es_sampler *s, double time, const uint8_t *rgb, int w, int h, int stride)
 {
     pthread_mutex_lock(&s->lock);
-    while (s->count == ES_SAMPLE_QUEUE) pthread_cond_wait(&s->changed, &s->lock);
+    while (s->count == ES_SAMPLE_QUEUE && !s->worker_failed) pthread_cond_wait(&s->changed, &s->lock);
+    int worker_failed = s->worker_failed;
     es_sample_slot *slot = &s->slots[(s->head + s->count) % ES_SAMPLE_QUEUE];
     pthread_mutex_unlock(&s->lock);
+    if (worker_failed) return -1;
     size_t need = (size_t)w * h * 3;
     if (need > slot->cap) {
         uint8_t *p = es_realloc(slot->rgb, need);
-        if (!p) return -1;
+        if (!p) {
+            pthread_mutex_lock(&s->lock);
+            note_failure(s, es_error());
+            pthread_mutex_unlock(&s->lock);
+            return -1;
+        }
         slot->rgb = p;
         slot->cap = need;
     }
@@ -107,23 +122,28 @@ int es_sampler_init(es_sampler *s, es_face_model *model)
     return 0;
 }
 
+/* Stops and joins the worker (if running) and frees the queue. Leaves es_error() alone. */
+static void stop_worker(es_sampler *s)
+{
+    if (!s->worker_running) return;
+    pthread_mutex_lock(&s->lock);
+    s->closing = 1;
+    pthread_cond_broadcast(&s->changed);
+    pthread_mutex_unlock(&s->lock);
+    pthread_join(s->worker, NULL);
+    pthread_cond_destroy(&s->changed);
+    pthread_mutex_destroy(&s->lock);
+    s->worker_running = 0;
+    for (int i = 0; i < ES_SAMPLE_QUEUE; i++) {
+        free(s->slots[i].rgb);
+        s->slots[i] = (es_sample_slot){0};
+    }
+}
+
 int es_sampler_finish(es_sampler *s)
 {
-    if (s->worker_running) {
-        pthread_mutex_lock(&s->lock);
-        s->closing = 1;
-        pthread_cond_broadcast(&s->changed);
-        pthread_mutex_unlock(&s->lock);
-        pthread_join(s->worker, NULL);
-        pthread_cond_destroy(&s->changed);
-        pthread_mutex_destroy(&s->lock);
-        s->worker_running = 0;
-        for (int i = 0; i < ES_SAMPLE_QUEUE; i++) {
-            free(s->slots[i].rgb);
-            s->slots[i] = (es_sample_slot){0};
-        }
-    }
-    if (s->failed) return es_fail("%s", s->worker_error[0] ? s->worker_error : "frame analysis failed");
+    stop_worker(s);
+    if (s->failed || s->worker_failed) return es_fail("%s", s->error[0] ? s->error : "frame analysis failed");
     return 0;
 }
 
@@ -183,6 +203,9 @@ void es_sampler_on_frame(void *user, double time, const uint8_t *rgb, int width,
     if (time + 1e-9 >= s->next_thumb) {
         if (s->n_thumbs == ES_MAX_THUMBS) thin_thumbs(s);
         if (make_thumb(&s->thumbs[s->n_thumbs], time, rgb, width, height, stride)) {
+            if (s->worker_running) pthread_mutex_lock(&s->lock);
+            note_failure(s, es_error());
+            if (s->worker_running) pthread_mutex_unlock(&s->lock);
             s->failed = 1;
             return;
         }
@@ -226,7 +249,7 @@ const es_thumb *es_sampler_thumb_at(const es_sampler *s, double t)
 
 void es_sampler_free(es_sampler *s)
 {
-    es_sampler_finish(s);
+    stop_worker(s);
     for (size_t i = 0; i < s->n_thumbs; i++) free(s->thumbs[i].rgb);
     free(s->samples);
     memset(s, 0, sizeof *s);

@@ -47,18 +47,20 @@ typedef struct {
     es_face_model *model;               /* NULL: no face analysis */
     /* the queue between the decode thread and the face worker */
     pthread_t worker;
-    int worker_running;
-    pthread_mutex_t lock;
+    int worker_running;                 /* decode thread only */
+    pthread_mutex_t lock;               /* guards head, count, closing, worker_failed, error */
     pthread_cond_t changed;
     es_sample_slot slots[ES_SAMPLE_QUEUE];
     size_t head, count;                 /* FIFO of filled slots */
     int closing;
-    char worker_error[256];
+    int worker_failed;                  /* a frame could not be analysed: the rest are skipped */
+    char error[256];                    /* the first failure's message */
+    /* written by the worker alone until es_sampler_finish joins it */
     es_face_sample *samples; size_t n_samples, cap_samples;
     es_thumb thumbs[ES_MAX_THUMBS]; size_t n_thumbs;
     double thumb_interval, next_thumb;  /* seconds between kept thumbnails */
     double face_seconds;                /* time spent in the face nets */
-    int failed;                         /* out of memory or a face-net error: see es_error() */
+    int failed;                         /* decode thread: stop taking frames (see error) */
 } es_sampler;
 
 /* Sets up a sampler and, with a model, starts its face worker; model may be NULL (thumbnails
@@ -78,7 +80,9 @@ void es_sampler_apply(const es_sampler *s, es_scene_affect *scenes, size_t n_sce
 /* The kept thumbnail nearest to time t, or NULL when there is none. */
 const es_thumb *es_sampler_thumb_at(const es_sampler *s, double t);
 
-/* Stops the worker if still running and frees samples and thumbnails (not the model). */
+/* Stops and joins the worker if still running (after a failed decode too) and frees samples and
+ * thumbnails (not the model). Leaves es_error() as it was. Safe after a failed init and on a
+ * zeroed struct. */
 void es_sampler_free(es_sampler *s);
 
 #endif

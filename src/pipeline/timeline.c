@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "core/error.h"
+#include "core/json.h"
 #include "core/outfile.h"
 #include "pipeline/timeline.h"
 
@@ -68,10 +69,17 @@ static void base64(FILE *f, const uint8_t *data, size_t n)
     }
 }
 
+/* Escapes text for XML; control characters and bytes that are not UTF-8 (XML forbids both)
+ * become '?'. */
 static void xml_text(FILE *f, const char *s)
 {
     for (; *s; s++) {
-        if (*s == '<') fputs("&lt;", f);
+        int n = es_utf8_sequence(s);
+        if ((unsigned char)*s >= 0x80 && n > 1) {
+            fwrite(s, 1, (size_t)n, f);
+            s += n - 1;
+        } else if (!n || (unsigned char)*s < 0x20) fputc('?', f);
+        else if (*s == '<') fputs("&lt;", f);
         else if (*s == '>') fputs("&gt;", f);
         else if (*s == '&') fputs("&amp;", f);
         else if (*s == '"') fputs("&quot;", f);
@@ -154,9 +162,10 @@ static void write_svg(FILE *f, const es_pipeline *p)
     }
 
     /* time axis */
-    int step = duration > 600 ? 60 : duration > 120 ? 10 : duration > 30 ? 5 : 1;
-    for (int t = 0; t <= (int)duration; t += step)
-        fprintf(f, "<text class=\"tick\" x=\"%.1f\" y=\"%d\" text-anchor=\"middle\" fill=\"#666\">%d</text>\n",
+    double step = duration > 600 ? 60 : duration > 120 ? 10 : duration > 30 ? 5 : 1;
+    while (duration / step > 200) step *= 2; /* a day-long video still gets a readable axis */
+    for (double t = 0; t <= duration; t += step)
+        fprintf(f, "<text class=\"tick\" x=\"%.1f\" y=\"%d\" text-anchor=\"middle\" fill=\"#666\">%.0f</text>\n",
                 x_of(t, duration), HEIGHT - 4, t);
     fprintf(f, "</svg>\n");
 }

@@ -75,7 +75,14 @@ expect 2 "$faces/sample1.jpg" --at -1
 expect 2 "$faces/sample1.jpg" --bogus
 expect 2 "$faces/sample1.jpg" "$faces/sample4.jpg"
 cp "$faces/noface.png" "$tmp/in.png"
-expect 2 "$tmp/in.png" --json "$tmp/in.png"
+expect 1 "$tmp/in.png" --json "$tmp/in.png"
+grep -q "overwrite the input" "$tmp/err" || bad "--json onto the input: $(cat "$tmp/err")"
+expect 2 "$faces/sample1.jpg" --at 1e308
+echo keep >"$tmp/old.json"
+expect 1 "$faces/noface.png" --json "$tmp/old.json"
+[ "$(cat "$tmp/old.json")" = keep ] || bad "an existing --json was replaced without -y"
+expect 0 "$faces/noface.png" --json "$tmp/old.json" -y
+grep -q '"faces"' "$tmp/old.json" || bad "-y did not replace the --json file"
 cmp -s "$faces/noface.png" "$tmp/in.png" || bad "--json onto the input changed it"
 "$bin" faces --help | grep -q -- "--at SECONDS" || bad "--help lacks --at"
 

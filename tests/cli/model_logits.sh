@@ -29,7 +29,7 @@ for c in short nan-arousal full nan-both; do
   check tiny-t2.pt t2 $c 1e-4
   check tiny-a-fp16.pt a $c 2e-2
 done
-check tiny-a.pt a full 2e-3 --f16
+check tiny-a.pt a full 2e-3 --f16 -y  # the same output file again: -y replaces it
 
 refuse() { # expected-status description args...
   local want=$1 what=$2; shift 2
@@ -58,5 +58,12 @@ refuse 1 "one condition value" --model "$data/tiny-a.pt" --input "$tmp/badva.in.
 refuse 1 "case longer than the context" --model "$data/tiny-t2.pt" --input "$data/tiny-a.full.in.txt" --out "$tmp/out.f32"
 refuse 1 "missing case" --model "$data/tiny-a.pt" --input "$tmp/none.in.txt" --out "$tmp/out.f32"
 refuse 2 "no --out" --model "$data/tiny-a.pt" --input "$in"
+refuse 2 "empty --out" --model "$data/tiny-a.pt" --input "$in" --out ""
+refuse 2 "unknown option" --model "$data/tiny-a.pt" --input "$in" --out "$tmp/out.f32" --bogus
+echo keep >"$tmp/out.f32"
+"$bin" model-logits --model "$data/tiny-a.pt" --input "$in" --out "$tmp/out.f32" 2>"$tmp/err"
+if [ $? != 1 ] || [ "$(cat "$tmp/out.f32")" != keep ] || ! grep -q "already exists" "$tmp/err"; then
+  echo "FAIL: an existing --out was not refused without -y: $(cat "$tmp/err")"; fail=1
+fi
 EMSYNC_MODEL= XDG_DATA_HOME="$tmp" HOME="$tmp" refuse 2 "no model anywhere" --input "$in" --out "$tmp/out.f32"
 exit $fail
