@@ -248,6 +248,16 @@ static void test_joined_streams(void)
     }
     CHECK_NEAR(a.info.duration, 4.0, 1e-6);
     es_media_analysis_free(&a);
+
+    /* the clock leaping 100 s ahead half way (tests/gen/media.sh): the gap is closed, not kept */
+    CHECK(es_media_analyze(data_path("jump.ts"), NULL, &a) == 0);
+    CHECK(a.n_frames == 100);
+    ascending = 1;
+    for (size_t i = 1; i < a.n_frames; i++) ascending &= a.frames[i].time > a.frames[i - 1].time;
+    CHECK(ascending);
+    if (a.n_frames == 100) CHECK_NEAR(a.frames[50].time, 2.0, 1e-6);
+    CHECK_NEAR(a.info.duration, 4.0, 1e-6);
+    es_media_analysis_free(&a);
 }
 
 /* Fails with one line that names the file and contains `what`. */
