@@ -65,7 +65,8 @@ int emsync_score(const char *input, const char *output, const char *midi, const 
  * report as JSON to `json` (stdout when NULL) and, where not NULL, the SVG timeline. */
 int emsync_analyze(const char *input, const char *json, const char *svg, const emsync_options *o);
 
-/* The longest piece emsync_compose writes, in seconds (4 hours). */
+/* The longest music emsync_compose and emsync_score write, in seconds (4 hours): the music is
+ * rendered in memory, 23 MB a minute. */
 #define EMSYNC_MAX_COMPOSE_SECONDS 14400.0
 
 /* Composes `duration` seconds of music for o's mood (valence/arousal, 0/0 when not fixed) and

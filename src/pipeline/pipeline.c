@@ -121,6 +121,7 @@ int es_pipeline_analyze(es_pipeline *p)
     }
     if (!(p->analysis.info.duration > 0)) return es_fail("%s: the video has no duration", p->input);
 
+
     t0 = es_now();
     if (find_boundaries(p)) return -1;
     es_pipeline_time(p, "cuts", es_now() - t0);
@@ -171,6 +172,10 @@ static int compose_emsync(es_pipeline *p, const char *model_path, const es_compo
 
 int es_pipeline_compose(es_pipeline *p)
 {
+    /* the music is rendered in memory (23 MB a minute), which bounds the length */
+    if (p->analysis.info.duration > EMSYNC_MAX_COMPOSE_SECONDS)
+        return es_fail("%s: lasts %.0f min; emsync writes music for up to %.0f min", p->input ? p->input : "music",
+                       ceil(p->analysis.info.duration / 60), EMSYNC_MAX_COMPOSE_SECONDS / 60);
     double t0 = es_now();
     es_compose_request req = {
         .duration = p->analysis.info.duration,
