@@ -1,7 +1,7 @@
 /* libFuzzer harness for the MIDI reader: any accepted input must re-encode, the re-encoded file
  * must decode again (same pitch overlaps may merge, nothing appears), and the metrics must run on
- * it. Build: clang -fsanitize=fuzzer,address,undefined -Isrc tests/fuzz/fuzz_midi.c
- * src/music/midi.c src/music/score.c src/eval/metrics.c src/core/error.c src/core/outfile.c -lm */
+ * it. Built and run by tests/fuzz/run.sh (make fuzz).
+ * seeds: docs/examples/*.mid */
 #include <stdint.h>
 #include <stdlib.h>
 
