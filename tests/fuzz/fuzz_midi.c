@@ -1,7 +1,7 @@
 /* libFuzzer harness for the MIDI reader: any accepted input must re-encode, the re-encoded file
  * must decode again (same pitch overlaps may merge, nothing appears), and the metrics must run on
  * it. Built and run by tests/fuzz/run.sh (make fuzz).
- * seeds: docs/examples/*.mid
+ * seeds: docs/examples/?*.mid
  */
 #include <stdint.h>
 #include <stdlib.h>
