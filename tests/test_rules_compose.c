@@ -376,6 +376,39 @@ static void test_edges(void)
     free(many);
 }
 
+/* Mean velocity of the pitched notes starting in [t0, t1). */
+static double mean_velocity(const es_score *s, double t0, double t1)
+{
+    double sum = 0;
+    int n = 0;
+    for (size_t i = 0; i < s->n_notes; i++)
+        if (s->notes[i].instrument != ES_DRUMS && s->notes[i].start >= t0 && s->notes[i].start < t1) {
+            sum += s->notes[i].velocity;
+            n++;
+        }
+    return n ? sum / n : 0;
+}
+
+/* Dynamics: a long section swells toward the cut that ends it, and the cut is louder still. */
+static void test_swell(void)
+{
+    const double cut = 20.0;
+    for (uint64_t seed = 1; seed <= 3; seed++) {
+        es_score s = {0};
+        CHECK(compose(0.2, 0.0, seed, &cut, 1, 30.0, &s) == 0);
+        double beat = 60.0 / s.tempos[0].bpm, bar = 4 * beat;
+        double early = mean_velocity(&s, bar, 2 * bar);       /* the section's second bar */
+        double late = mean_velocity(&s, cut - bar, cut);       /* its last bar, into the cut */
+        double on_cut = mean_velocity(&s, cut, cut + 0.05);    /* the accent */
+        if (!(late > early + 5 && on_cut > late))
+            fprintf(stderr, "seed %llu: second bar %.1f, last bar %.1f, on the cut %.1f\n",
+                    (unsigned long long)seed, early, late, on_cut);
+        CHECK(late > early + 5);
+        CHECK(on_cut > late);
+        es_score_free(&s);
+    }
+}
+
 int main(void)
 {
     test_promises();
@@ -384,5 +417,6 @@ int main(void)
     test_affect();
     test_motif();
     test_edges();
+    test_swell();
     return check_report("test_rules_compose");
 }

@@ -12,6 +12,7 @@
 #define MAX_DURATION 14400.0 /* 4 hours */
 #define MIN_GAP 0.05         /* boundaries closer than this are one boundary */
 #define SHORT_SECTION 1.2    /* below this a section is one held, accented chord */
+#define SWELL_VELOCITY 12.0 /* velocity added over a section that builds toward a cut */
 
 /* ---- harmony -------------------------------------------------------------------------------- */
 
@@ -437,6 +438,13 @@ static int render_bar(composer *c, size_t bi)
     int next_root = next ? nearest_pc((c->key + next->chord.root) % 12, bass) : bass;
 
     double vp = 58 + 24 * a + 4 * v, vs = 50 + 22 * a + 3 * v, vg = 56 + 24 * a, vb = 66 + 20 * a, vd = 66 + 30 * a;
+    /* a section that leads into a cut swells toward it, so the accent on the cut is its climax */
+    const section *following = (size_t)br->sec + 1 < c->n_secs ? &c->secs[br->sec + 1] : NULL;
+    if (following && following->cut && s->n_bars >= 3) {
+        double phrase = (double)br->index / (s->n_bars - 1);
+        double swell = SWELL_VELOCITY * phrase * phrase;
+        vp += swell, vs += swell, vg += swell, vb += 0.5 * swell, vd += 0.5 * swell;
+    }
 
     /* strings: a pad, pulsing at high arousal; the full chord while piano and guitar are sparse,
      * the two upper voices once the guitar strums (real ensembles rarely triple the chord; the
