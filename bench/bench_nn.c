@@ -161,7 +161,7 @@ int main(int argc, char **argv)
                 worst = fmax(worst, fabs((double)a[i] - b[i]));
                 scale = fmax(scale, fabs((double)a[i]));
             }
-            printf("| float16 vs float32 logits, %d tokens | max abs diff %.2g (max |logit| %.2g) |\n", n, worst, scale);
+            printf("| float16 vs float32 logits, %d tokens | max abs diff %.2g (largest logit magnitude %.2g) |\n", n, worst, scale);
         }
         free(b); free(a);
         es_nn_state_free(rs);
