@@ -36,8 +36,13 @@ int es_affect_scenes(const es_media_analysis *a, const double *bounds, size_t n_
                      double cut_threshold, es_scene_affect **out, size_t *n_out)
 {
     size_t n = n_bounds + 1;
+    int rc = -1;
     es_scene_affect *scenes = es_calloc(n, sizeof *scenes);
-    if (!scenes) return -1;
+    size_t *peaks = es_calloc(n, sizeof *peaks), *blocks = es_calloc(n, sizeof *blocks);
+    size_t *onsets = es_calloc(n, sizeof *onsets);
+    double *power = es_calloc(n, sizeof *power);
+    float *rises = es_calloc(a->n_audio, sizeof *rises);
+    if (!scenes || !peaks || !blocks || !onsets || !power || !rises) goto end;
     double duration = a->info.duration;
     for (size_t s = 0; s < n; s++) {
         scenes[s].start = s == 0 ? 0.0 : bounds[s - 1];
@@ -47,11 +52,6 @@ int es_affect_scenes(const es_media_analysis *a, const double *bounds, size_t n_
 
     /* frames: accumulate into the scene whose [start, end) holds the frame time */
     size_t s = 0;
-    size_t *peaks = es_calloc(n, sizeof *peaks);
-    if (!peaks) {
-        free(scenes);
-        return -1;
-    }
     for (size_t i = 0; i < a->n_frames; i++) {
         const es_frame_stats *f = &a->frames[i];
         while (s + 1 < n && f->time >= scenes[s + 1].start) s++;
@@ -66,29 +66,10 @@ int es_affect_scenes(const es_media_analysis *a, const double *bounds, size_t n_
         if (f->scene > cut_threshold && f->time > sc->start + BOUNDARY_SLACK) peaks[s]++;
     }
 
-    /* audio: energy-average the loudness, count onsets */
+    /* audio: energy-average the loudness; count onsets as blocks whose energy rise stands out
+     * from the scene's typical rise, so steady noise (whose small rises never stop) counts as no
+     * onsets and a pulse as one */
     s = 0;
-    double *power = es_calloc(n, sizeof *power);
-    size_t *blocks = es_calloc(n, sizeof *blocks), *onsets = es_calloc(n, sizeof *onsets);
-    if (!power || !blocks || !onsets) {
-        free(power);
-        free(blocks);
-        free(onsets);
-        free(peaks);
-        free(scenes);
-        return -1;
-    }
-    /* Onsets: blocks whose energy rise stands out from the scene's typical rise, so steady
-     * noise (whose small rises never stop) counts as no onsets and a pulse as one. */
-    float *rises = a->n_audio ? es_malloc(a->n_audio * sizeof *rises) : NULL;
-    if (a->n_audio && !rises) {
-        free(power);
-        free(blocks);
-        free(onsets);
-        free(peaks);
-        free(scenes);
-        return -1;
-    }
     size_t first = 0;
     for (size_t i = 0; i <= a->n_audio; i++) {
         int scene_ends = i == a->n_audio || (s + 1 < n && a->audio[i].time >= scenes[s + 1].start);
@@ -108,7 +89,6 @@ int es_affect_scenes(const es_media_analysis *a, const double *bounds, size_t n_
         if (i == a->n_audio) break;
         while (s + 1 < n && a->audio[i].time >= scenes[s + 1].start) s++;
     }
-    free(rises);
 
     for (s = 0; s < n; s++) {
         es_scene_affect *sc = &scenes[s];
@@ -128,13 +108,18 @@ int es_affect_scenes(const es_media_analysis *a, const double *bounds, size_t n_
             sc->onset_rate = (double)onsets[s] / len;
         }
     }
-    free(power);
-    free(blocks);
-    free(onsets);
-    free(peaks);
     *out = scenes;
     *n_out = n;
-    return 0;
+    scenes = NULL;
+    rc = 0;
+end:
+    free(rises);
+    free(power);
+    free(onsets);
+    free(blocks);
+    free(peaks);
+    free(scenes);
+    return rc;
 }
 
 /* Colour terms of Valdez & Mehrabian (1994) on standardised brightness and saturation, scaled
