@@ -6,6 +6,7 @@
 
 #include "core/error.h"
 #include "core/outfile.h"
+#include "core/xml.h"
 #include "music/pianoroll.h"
 
 #define LEFT 64      /* pitch labels */
@@ -49,25 +50,6 @@ static const char *drum_name(int key)
     case 54: return "tambourine";
     case 56: return "cowbell";
     default: return NULL;
-    }
-}
-
-/* XML text with the five special characters escaped (chord names come from any MIDI file). */
-static void put_text(FILE *f, const char *t)
-{
-    for (; *t; t++) {
-        switch (*t) {
-        case '<': fputs("&lt;", f); break;
-        case '>': fputs("&gt;", f); break;
-        case '&': fputs("&amp;", f); break;
-        case '"': fputs("&quot;", f); break;
-        case '\'': fputs("&apos;", f); break;
-        default:
-            /* control bytes are not XML; other bytes may not be UTF-8 (names come from any
-             * MIDI file), and our own names are ASCII */
-            if ((unsigned char)*t >= 0x80) fputc('?', f);
-            else if ((unsigned char)*t >= 0x20) fputc(*t, f);
-        }
     }
 }
 
@@ -239,7 +221,7 @@ static void write_svg(FILE *f, const void *user)
                 ROLL_TOP);
         if (x < free_x) continue;
         fprintf(f, "<text class=\"chord\" x=\"%.2f\" y=\"%d\" fill=\"#333\">", x + 2, ROLL_TOP - 12);
-        put_text(f, c->name);
+        es_xml_text(f, c->name);
         fputs("</text>\n", f);
         free_x = x + 4 + 7 * strnlen(c->name, sizeof c->name);
     }

@@ -8,6 +8,7 @@
 #include "core/error.h"
 #include "core/json.h"
 #include "core/outfile.h"
+#include "core/xml.h"
 #include "pipeline/timeline.h"
 
 #define WIDTH 1200
@@ -69,24 +70,6 @@ static void base64(FILE *f, const uint8_t *data, size_t n)
     }
 }
 
-/* Escapes text for XML; control characters and bytes that are not UTF-8 (XML forbids both)
- * become '?'. */
-static void xml_text(FILE *f, const char *s)
-{
-    for (; *s; s++) {
-        int n = es_utf8_sequence(s);
-        if ((unsigned char)*s >= 0x80 && n > 1) {
-            fwrite(s, 1, (size_t)n, f);
-            s += n - 1;
-        } else if (!n || (unsigned char)*s < 0x20) fputc('?', f);
-        else if (*s == '<') fputs("&lt;", f);
-        else if (*s == '>') fputs("&gt;", f);
-        else if (*s == '&') fputs("&amp;", f);
-        else if (*s == '"') fputs("&quot;", f);
-        else fputc(*s, f);
-    }
-}
-
 static double x_of(double t, double duration) { return MARGIN + (WIDTH - 2 * MARGIN) * (duration > 0 ? t / duration : 0); }
 static double y_of(double v) { return CURVE_TOP + CURVE_H * (1 - v) / 2; }
 
@@ -110,7 +93,7 @@ static void write_svg(FILE *f, const es_pipeline *p)
     fprintf(f, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" "
                "font-family=\"sans-serif\" font-size=\"12\">\n", WIDTH, HEIGHT, WIDTH, HEIGHT);
     fprintf(f, "<title>emsync timeline: ");
-    xml_text(f, p->input);
+    es_xml_text(f, p->input);
     fprintf(f, "</title>\n<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n");
 
     /* a thumbnail from the middle of each scene, clipped to the scene's width */
@@ -157,7 +140,7 @@ static void write_svg(FILE *f, const es_pipeline *p)
         fprintf(f, "<g class=\"chord\"><line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" stroke=\"#2ca02c\"/>"
                    "<text x=\"%.1f\" y=\"%d\" font-size=\"10\" transform=\"rotate(-60 %.1f %d)\">",
                 x, CHORD_TOP, x, CHORD_TOP + 12, x, CHORD_TOP + 24, x, CHORD_TOP + 24);
-        xml_text(f, c->name);
+        es_xml_text(f, c->name);
         fprintf(f, "</text></g>\n");
     }
 
