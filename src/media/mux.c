@@ -380,7 +380,7 @@ static int emit_audio(mux *m, int64_t upto)
 
 /* ---- setup ---- */
 
-static int choose_format(const char *path, const char **format, int *opus)
+int es_mux_format(const char *path, const char **format, int *opus)
 {
     char ext[16];
     es_path_ext(path, ext, sizeof ext);
@@ -540,7 +540,7 @@ static int run(mux *m, es_outfile *o)
     AVDictionary *opts = NULL;
 
     if (req->n_frames && !req->pcm) return es_fail("mux: no music samples");
-    if (choose_format(out_path, &format, &opus)) return -1;
+    if (es_mux_format(out_path, &format, &opus)) return -1;
     if (es_same_file(in_path, out_path)) return es_fail("%s: output would overwrite the input", out_path);
 
     ret = avformat_open_input(&m->ic, in_path, NULL, NULL);

@@ -42,6 +42,11 @@ typedef struct {
     void *progress_user;
 } es_mux_request;
 
+/* The container (libavformat name) and music codec (*opus 1: Opus, 0: AAC) for an output path,
+ * chosen by its extension: .mp4 .m4v .mov take AAC, .mkv .webm Opus. Returns 0, or -1 with an
+ * error naming the path and the extensions it takes. */
+int es_mux_format(const char *path, const char **format, int *opus);
+
 /* Writes req->output_path. The music is padded with silence or trimmed to the duration (the last
  * audio frame may be partial). In MIX mode the sum passes a peak limiter with a -1 dBFS ceiling so
  * it never clips; an input without audio gives the music alone, in MIX and TRACK modes alike.

@@ -61,20 +61,15 @@ static void setup(es_pipeline *p, const char *input, const emsync_options *o)
 }
 
 /* Containers the muxer writes; anything else becomes Matroska when the name is derived. */
-static const char *const video_exts[] = {"mp4", "m4v", "mov", "mkv", "webm"};
-
-static int video_ext_ok(const char *ext)
-{
-    for (size_t i = 0; i < sizeof video_exts / sizeof video_exts[0]; i++)
-        if (!strcmp(ext, video_exts[i])) return 1;
-    return 0;
-}
-
 /* The output container follows the input's where the muxer supports it, else Matroska. */
 static const char *output_extension(const char *input, char *ext, int size)
 {
+    const char *format;
+    int opus;
     es_path_ext(input, ext, size);
-    return video_ext_ok(ext) ? ext : "mkv";
+    if (es_mux_format(input, &format, &opus) == 0) return ext;
+    es_error_clear();
+    return "mkv";
 }
 
 static int mux_progress(void *user, double fraction)
@@ -135,12 +130,9 @@ int emsync_score(const char *input, const char *output, const char *midi, const 
     }
     const char *dests[] = {out, mid, wav, json, svg};
     if (es_check_destinations(dests, 5, input, o->overwrite)) goto end;
-    char ext[16];
-    es_path_ext(out, ext, sizeof ext);
-    if (!video_ext_ok(ext)) {
-        es_fail("%s: unsupported output type '.%s' (use .mp4, .m4v, .mov, .mkv or .webm)", out, ext);
-        goto end;
-    }
+    const char *format;
+    int opus;
+    if (es_mux_format(out, &format, &opus)) goto end;
 
     if (es_pipeline_analyze(&p) || es_pipeline_compose(&p) || es_pipeline_render(&p, TARGET_LUFS, FADE_SECONDS))
         goto end;
