@@ -59,7 +59,6 @@ int cmd_compose(int argc, char **argv)
 {
     cli_music_opts m;
     cli_music_opts_init(&m);
-    m.seed = 1;
     const char *out = NULL, *wav = NULL, *json = NULL, *soundfont = NULL;
     double duration = NAN;
     int overwrite = 0, status = ES_EXIT_USAGE, c;

@@ -93,7 +93,6 @@ static int parse_options(int argc, char **argv, score_options *o)
     memset(o, 0, sizeof *o);
     cli_analysis_opts_init(&o->analysis);
     cli_music_opts_init(&o->music);
-    o->music.seed = 1;
     optind = 1;
     opterr = 0;
     int c;

@@ -14,10 +14,13 @@
 
 void cli_music_opts_init(cli_music_opts *o)
 {
+    emsync_options d;
+    emsync_options_default(&d);
     memset(o, 0, sizeof *o);
     o->valence = NAN;
     o->arousal = NAN;
-    o->candidates = 1;
+    o->seed = d.seed;
+    o->candidates = d.candidates;
 }
 
 void cli_music_opts_free(cli_music_opts *o)
