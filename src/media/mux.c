@@ -11,6 +11,7 @@
 
 #include "core/error.h"
 #include "core/outfile.h"
+#include "media/aacseg.h"
 #include "media/decode.h"
 #include "media/mux.h"
 
@@ -60,6 +61,7 @@ typedef struct {
     double vstart;              /* the video's first timestamp, seconds: music frame 0 goes there */
     int64_t total;              /* audio frames to write */
     audio_out music, orig_out;
+    es_aacseg *seg;             /* the music encoded on all cores (AAC, music alone), or NULL */
     int encode_original;        /* orig_out in use */
     /* original audio decoding */
     AVCodecContext *dec;
@@ -363,9 +365,25 @@ static int decode_original(mux *m, const AVPacket *p)
     return 0;
 }
 
+/* Writes the segment-encoded music packets that start before output frame `upto`. */
+static int write_segmented(mux *m, int64_t upto)
+{
+    int64_t pts;
+    int r;
+    while ((r = es_aacseg_peek(m->seg, &pts)) == 0 && pts - m->music.pts0 < upto) {
+        if (es_aacseg_next(m->seg, m->opkt)) return -1;
+        av_packet_rescale_ts(m->opkt, m->music.enc->time_base, m->music.st->time_base);
+        m->opkt->stream_index = m->music.st->index;
+        int ret = av_interleaved_write_frame(m->oc, m->opkt);
+        if (ret < 0) return av_fail(m->req->output_path, "write failed", ret);
+    }
+    return r < 0 ? -1 : 0;
+}
+
 /* Encodes every output audio stream up to output frame `upto` (m->total: to the end). */
 static int emit_audio(mux *m, int64_t upto)
 {
+    if (m->seg) return write_segmented(m, upto) || (m->encode_original && encode_until(m, &m->orig_out, upto)) ? -1 : 0;
     int64_t orig_upto = upto;
     if (m->dec && !m->orig_done && upto < m->total) {
         /* Wait for original audio still to come (the muxer's interleaving copes with files whose
@@ -629,6 +647,13 @@ static int run(mux *m, es_outfile *o)
         if (isfinite(end) && fabs(end - m->vstart) < 1e6) m->orig_end = llround((end - m->vstart) * RATE);
     }
     m->orig_gain = pow(10.0, ES_MUX_ORIGINAL_DB / 20.0);
+    /* AAC music alone (no original mixed in) is known in full: it is encoded on all cores while
+     * the video is copied. Opus frames carry state from frame to frame, so they cannot be joined. */
+    if (!opus && !m->music.with_original) {
+        es_aacseg_config sc = {.like = m->music.enc, .pcm = req->pcm, .n_pcm = req->n_frames,
+                               .total = m->total, .pts0 = m->music.pts0};
+        if (es_aacseg_start(&m->seg, &sc)) return -1;
+    }
 
     ret = avio_open(&m->oc->pb, o->temp_path, AVIO_FLAG_WRITE);
     if (ret < 0) return av_fail(out_path, "cannot write", ret);
@@ -673,7 +698,7 @@ static int run(mux *m, es_outfile *o)
     av_packet_unref(m->pkt);
     if (m->dec && decode_original(m, NULL)) return -1;
     if (emit_audio(m, m->total)) return -1;
-    if (write_packets(m, &m->music, NULL)) return -1;
+    if (m->seg ? write_segmented(m, INT64_MAX) : write_packets(m, &m->music, NULL)) return -1;
     if (m->encode_original && write_packets(m, &m->orig_out, NULL)) return -1;
     ret = av_write_trailer(m->oc);
     if (ret < 0) return av_fail(out_path, "cannot finish the file", ret);
@@ -699,6 +724,7 @@ int es_mux(const es_mux_request *req)
     av_channel_layout_uninit(&m.swr_layout);
     av_frame_free(&m.dframe);
     avcodec_free_context(&m.dec);
+    es_aacseg_free(&m.seg);
     close_encoder(&m.orig_out);
     close_encoder(&m.music);
     if (m.oc) {
