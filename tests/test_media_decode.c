@@ -3,7 +3,8 @@
  * gbrp (converted to rgb24), rgb24 and 10-bit input; cut times of cuts.mp4 (built with hard
  * cuts at 5, 7, 12, 17 s); stream info; colour statistics of known solid colours; audio energy of
  * a known tone and onsets at known burst starts; the RGB sample callback; damaged and wrong
- * inputs (one error line naming the file, nothing allocated). */
+ * inputs (one error line naming the file, nothing allocated); parallel decoding by groups of
+ * pictures against one decoder, frame for frame (H.264, HEVC, open groups, damaged files). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -355,8 +356,71 @@ static void test_small_clips_and_fuzz_finds(void)
     }
 }
 
+/* Parallel decoding by groups of pictures gives the very analysis a single decoder gives (the
+ * ffmpeg comparisons above run on the default, parallel where it applies). RGB samples counted
+ * too, since the face nets see them. */
+static void count_sample(void *user, double t, const uint8_t *rgb, int w, int h, int stride)
+{
+    (void)t, (void)rgb, (void)w, (void)h, (void)stride;
+    ++*(int *)user;
+}
+
+/* Field by field: the struct has padding. */
+static int same_audio(const es_audio_block *a, const es_audio_block *b, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (a[i].time != b[i].time || a[i].energy_db != b[i].energy_db || a[i].loudness != b[i].loudness ||
+            a[i].onset != b[i].onset)
+            return 0;
+    return 1;
+}
+
+static void test_parallel_equals_single(void)
+{
+    static const struct {
+        const char *name;
+        int min_groups, max_groups; /* with parallel decoders */
+    } clips[] = {
+        {"gop-h264.mp4", 12, 12}, {"gop-hevc.mp4", 12, 12}, {"gop-open.mkv", 1, 1}, {"cuts.mp4", 10, 99},
+        {"long.mp4", 10, 99},     {"cuts444.mkv", 1, 99},   {"half-faststart.mp4", 1, 99}, {"half-cuts.mkv", 1, 99},
+        {"jump.ts", 0, 0},
+    };
+    for (size_t i = 0; i < sizeof clips / sizeof clips[0]; i++) {
+        es_media_analysis one, many[2];
+        int samples_one = 0, samples_many[2] = {0, 0};
+        es_decode_options o = {.want_audio = 1, .decoders = 1, .sample_fps = 2, .sample_max_width = 64,
+                               .on_sample = count_sample, .user = &samples_one};
+        int ok = es_media_analyze(data_path(clips[i].name), &o, &one) == 0;
+        CHECK(ok);
+        if (!ok) {
+            fprintf(stderr, "%s\n", es_error());
+            continue;
+        }
+        CHECK(one.info.groups == 0);
+        for (int k = 0; k < 2; k++) {
+            o.decoders = k + 2;
+            o.user = &samples_many[k];
+            CHECK(es_media_analyze(data_path(clips[i].name), &o, &many[k]) == 0);
+            const es_media_analysis *m = &many[k];
+            int same = m->n_frames == one.n_frames && m->n_audio == one.n_audio &&
+                       !memcmp(m->frames, one.frames, one.n_frames * sizeof *one.frames) &&
+                       same_audio(m->audio, one.audio, one.n_audio) &&
+                       m->info.duration == one.info.duration && m->info.truncated == one.info.truncated &&
+                       samples_many[k] == samples_one;
+            if (!same) fprintf(stderr, "%s: %d decoders differ from one\n", clips[i].name, k + 2);
+            CHECK(same);
+            CHECK(m->info.groups >= clips[i].min_groups && m->info.groups <= clips[i].max_groups);
+            if (m->info.groups < clips[i].min_groups || m->info.groups > clips[i].max_groups)
+                fprintf(stderr, "%s: %d groups\n", clips[i].name, m->info.groups);
+            es_media_analysis_free(&many[k]);
+        }
+        es_media_analysis_free(&one);
+    }
+}
+
 int main(void)
 {
+    test_parallel_equals_single();
     test_small_clips_and_fuzz_finds();
     test_cuts_mp4();
     test_other_formats();

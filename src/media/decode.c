@@ -21,6 +21,7 @@
 
 #include "core/error.h"
 #include "media/decode.h"
+#include "media/gopdec.h"
 #include "scene/score.h"
 
 #define SUB_SAMPLES (ES_AUDIO_RATE / 100)              /* 10 ms onset sub-frame */
@@ -48,6 +49,7 @@ typedef struct {
 
     AVFormatContext *fmt;
     AVCodecContext *vdec, *adec;
+    es_gopdec *gop;           /* parallel video decoders, or NULL: vdec decodes */
     AVStream *vst, *ast;
     AVFrame *frame;
     double origin;            /* seconds subtracted from timestamps so the video starts at ~0 */
@@ -302,6 +304,8 @@ static int video_frame(dec *d, AVFrame *f)
     return 0;
 }
 
+static int video_frame_cb(void *user, AVFrame *f) { return video_frame(user, f); }
+
 /* ---- audio ------------------------------------------------------------------------------- */
 
 static float to_db(double mean_square, double floor_db)
@@ -502,6 +506,7 @@ int es_media_analyze(const char *path, const es_decode_options *opt, es_media_an
     }
     d.vst = d.fmt->streams[vidx];
     if (open_decoder(&d, d.vst, &d.vdec) < 0) goto end;
+    if (es_gopdec_new(&d.gop, d.fmt, d.vst, opt && opt->decoders ? opt->decoders : 0, video_frame_cb, &d) < 0) goto end;
     if (opt && opt->want_audio && aidx >= 0) {
         d.ast = d.fmt->streams[aidx];
         /* an audio stream without a usable decoder is ignored, not fatal */
@@ -546,13 +551,13 @@ int es_media_analyze(const char *path, const es_decode_options *opt, es_media_an
             break;
         }
         int r = 0;
-        if (pkt->stream_index == d.vst->index) r = decode(&d, d.vdec, pkt);
+        if (pkt->stream_index == d.vst->index) r = d.gop ? es_gopdec_send(d.gop, pkt) : decode(&d, d.vdec, pkt);
         else if (d.ast && !d.audio_off && pkt->stream_index == d.ast->index) r = decode(&d, d.adec, pkt);
         av_packet_unref(pkt);
         if (r < 0) goto end;
         progress(&d);
     }
-    if (decode(&d, d.vdec, NULL) < 0) goto end;
+    if (d.gop ? es_gopdec_finish(d.gop) : decode(&d, d.vdec, NULL)) goto end;
     if (d.adec) {
         if (decode(&d, d.adec, NULL) < 0 || audio_frame(&d, NULL) < 0) goto end;
         if (d.block_n >= SUB_SAMPLES && audio_block(&d) < 0) goto end;
@@ -563,6 +568,7 @@ int es_media_analyze(const char *path, const es_decode_options *opt, es_media_an
         goto end;
     }
     info->n_frames = out->n_frames;
+    info->groups = d.gop ? es_gopdec_groups(d.gop) : 0;
     info->has_audio = d.adec && !d.audio_off && d.audio_started;
     if (info->fps <= 0) {
         double span = out->frames[out->n_frames - 1].time - out->frames[0].time;
@@ -596,6 +602,7 @@ end:
     av_frame_free(&d.conv[0]);
     av_frame_free(&d.prev);
     av_frame_free(&d.frame);
+    es_gopdec_free(&d.gop);
     avcodec_free_context(&d.adec);
     avcodec_free_context(&d.vdec);
     avformat_close_input(&d.fmt);

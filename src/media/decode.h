@@ -53,6 +53,7 @@ typedef struct {
     int truncated;        /* 1 when reading stopped on damaged data or the frames end clearly
                              before the stream's (or container's) stated duration */
     size_t n_frames;      /* decoded video frames (== analysis n_frames) */
+    int groups;           /* groups of pictures decoded in parallel; 0 with a single decoder */
 } es_media_info;
 
 typedef struct {
@@ -71,6 +72,9 @@ typedef struct {
     /* Receives the fraction of the file read so far, 0..1, about every 1%, ending with 1.
      * Both callbacks run on the thread that called es_media_analyze. */
     void (*on_progress)(void *user, double fraction);
+    /* Video decoders run at once on groups of pictures (media/gopdec.h): 0 one per CPU (at
+     * most 4), 1 a single decoder. The frames are the same either way. */
+    int decoders;
 } es_decode_options;
 
 /* Decodes `path` once and fills *out (zeroed first; opt may be NULL for video stats only).
