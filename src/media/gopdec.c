@@ -13,7 +13,7 @@
 #include "media/gopdec.h"
 
 #define MAX_WORKERS 4
-#define FRAME_BUDGET (64u << 20) /* bytes of decoded frames queued per worker: at 720p 46 frames,
+#define FRAME_BUDGET (48u << 20) /* bytes of decoded frames queued per worker: at 720p 34 frames,
                                     most of a group ahead while the one before is analysed */
 #define MAX_QUEUED_PACKETS 512    /* read-ahead, over all workers */
 
