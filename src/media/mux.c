@@ -1,7 +1,9 @@
 /* Muxing: one demux pass over the input. Video packets are copied as they come; before each one,
- * the audio encoders are fed up to that packet's time, so the output is interleaved by time and
- * nothing but small FIFOs is buffered. The original audio (MIX, or TRACK when it must be
- * re-encoded) is decoded in the same pass, resampled to 48 kHz stereo and queued by position. */
+ * the audio up to that packet's time is written, so the output is interleaved by time. AAC music
+ * alone is encoded ahead on all cores in segments (media/aacseg.h, which holds a few segments'
+ * packets); otherwise the encoders are fed as the video goes, with only small FIFOs. The original
+ * audio (MIX, or TRACK when it must be re-encoded) is decoded in the same pass, resampled to
+ * 48 kHz stereo and queued by position. */
 #include <libavcodec/avcodec.h>
 #include <libavformat/avformat.h>
 #include <libavutil/channel_layout.h>
