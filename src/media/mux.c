@@ -385,7 +385,6 @@ static int write_segmented(mux *m, int64_t upto)
 /* Encodes every output audio stream up to output frame `upto` (m->total: to the end). */
 static int emit_audio(mux *m, int64_t upto)
 {
-    if (m->seg) return write_segmented(m, upto) || (m->encode_original && encode_until(m, &m->orig_out, upto)) ? -1 : 0;
     int64_t orig_upto = upto;
     if (m->dec && !m->orig_done && upto < m->total) {
         /* Wait for original audio still to come (the muxer's interleaving copes with files whose
@@ -393,7 +392,8 @@ static int emit_audio(mux *m, int64_t upto)
         int64_t have = m->orig_next == INT64_MIN ? 0 : m->q.pos + (int64_t)m->q.len;
         if (have < m->orig_end && have < upto) orig_upto = have;
     }
-    if (encode_until(m, &m->music, m->music.with_original ? orig_upto : upto)) return -1;
+    if (m->seg ? write_segmented(m, upto) : encode_until(m, &m->music, m->music.with_original ? orig_upto : upto))
+        return -1;
     if (m->encode_original && encode_until(m, &m->orig_out, orig_upto)) return -1;
     return 0;
 }
