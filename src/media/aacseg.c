@@ -4,11 +4,11 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <libavutil/channel_layout.h>
 
 #include "core/error.h"
+#include "core/cpus.h"
 #include "media/aacseg.h"
 
 /* A fresh encoder's rate control takes some 700 frames to settle, and until then it encodes many
@@ -253,15 +253,16 @@ static int wait_done(es_aacseg *s, int k)
 }
 
 /* Before the join window the packets are final as soon as they are stored: waits for packet g
- * of the segment being read. 1 when it is there, 0 when the segment ended without it, -1 when
- * its encoder failed. */
-static int wait_packet(es_aacseg *s, int64_t g)
+ * of the segment being read. 1 when it is there (its pts in *pts when pts is not NULL), 0 when
+ * the segment ended without it, -1 when its encoder failed. */
+static int wait_packet(es_aacseg *s, int64_t g, int64_t *pts)
 {
     segment *a = &s->seg[s->src];
     pthread_mutex_lock(&s->lock);
     reading(s, s->src);
     while (!a->done && g - a->first >= (int64_t)a->n) pthread_cond_wait(&s->changed, &s->lock);
     int r = g - a->first < (int64_t)a->n ? 1 : a->failed ? -1 : 0;
+    if (r == 1 && pts) *pts = a->pk[g - a->first].pts;
     pthread_mutex_unlock(&s->lock);
     return r < 0 ? es_fail("%s", a->error) : r;
 }
@@ -314,16 +315,16 @@ int es_aacseg_peek(es_aacseg *s, int64_t *pts)
 {
     for (;;) {
         segment *a = &s->seg[s->src];
-        int r = s->limit < 0 && s->g < a->end ? wait_packet(s, s->g) : 0;
-        if (r < 0) return -1;
-        if (r == 0 && s->limit < 0 && decide(s)) return -1;
-        if (r || s->g < s->limit) {
+        int r = s->limit < 0 && s->g < a->end ? wait_packet(s, s->g, pts) : 0;
+        if (r) return r < 0 ? -1 : 0;
+        if (s->limit < 0 && decide(s)) return -1;
+        if (s->g < s->limit) {
+            /* the segment is finished: decide() waited for it */
             int64_t i = s->g - a->first;
-            pthread_mutex_lock(&s->lock);
-            int have = i >= 0 && i < (int64_t)a->n;
-            if (have && pts) *pts = a->pk[i].pts;
-            pthread_mutex_unlock(&s->lock);
-            if (have) return 0;
+            if (i >= 0 && i < (int64_t)a->n) {
+                if (pts) *pts = a->pk[i].pts;
+                return 0;
+            }
             if (s->limit == INT64_MAX) return 1;
             return es_fail("audio encoding failed: packet %lld missing", (long long)s->g);
         }
@@ -390,10 +391,7 @@ int es_aacseg_start(es_aacseg **out, const es_aacseg_config *cfg)
     }
     s->limit = -1;
     int threads = cfg->threads;
-    if (threads <= 0) {
-        long c = sysconf(_SC_NPROCESSORS_ONLN);
-        threads = c > 0 ? (int)c : 1;
-    }
+    if (threads <= 0) threads = es_cpu_count();
     if (threads > MAX_THREADS) threads = MAX_THREADS;
     if (threads > s->n_seg) threads = s->n_seg;
     pthread_mutex_init(&s->lock, NULL);

@@ -5,11 +5,11 @@
  * in stream order; the frame queues are bounded, which bounds the memory. */
 #include <pthread.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <libavutil/imgutils.h>
 
 #include "core/error.h"
+#include "core/cpus.h"
 #include "media/gopdec.h"
 
 #define MAX_WORKERS 4
@@ -56,6 +56,7 @@ typedef struct {
     int started;
     queue in, out;
     size_t frames_out; /* frames (not marks) in out */
+    AVFrame *spare;
 } worker;
 
 struct es_gopdec {
@@ -123,21 +124,15 @@ static int put_out(worker *w, void *x)
     return ret;
 }
 
-/* Receives what the decoder has; decoding errors skip the packet, as a single decoder does. */
+/* Receives what the decoder has; decoding errors skip the packet, as a single decoder does.
+ * w->spare is the frame the next one is received into (kept when nothing comes). */
 static int receive(worker *w)
 {
     for (;;) {
-        AVFrame *f = av_frame_alloc();
-        if (!f) return -1;
-        int ret = avcodec_receive_frame(w->dec, f);
-        if (ret < 0) {
-            av_frame_free(&f);
-            return 0;
-        }
-        if (put_out(w, f) < 0) {
-            av_frame_free(&f);
-            return -1;
-        }
+        if (!w->spare && !(w->spare = av_frame_alloc())) return -1;
+        if (avcodec_receive_frame(w->dec, w->spare) < 0) return 0;
+        if (put_out(w, w->spare) < 0) return -1; /* freed with the worker */
+        w->spare = NULL;
     }
 }
 
@@ -275,6 +270,7 @@ void es_gopdec_free(es_gopdec **pg)
         }
         free(w->in.item);
         free(w->out.item);
+        av_frame_free(&w->spare);
         avcodec_free_context(&w->dec);
     }
     pthread_cond_destroy(&g->changed);
@@ -296,10 +292,7 @@ int es_gopdec_new(es_gopdec **out, const AVFormatContext *fmt, const AVStream *s
     const AVCodecParameters *par = st->codecpar;
     if ((par->codec_id != AV_CODEC_ID_H264 && par->codec_id != AV_CODEC_ID_HEVC) || !container_has_timestamps(fmt))
         return 0;
-    if (workers <= 0) {
-        long c = sysconf(_SC_NPROCESSORS_ONLN);
-        workers = c > MAX_WORKERS ? MAX_WORKERS : (int)c;
-    }
+    if (workers <= 0) workers = es_cpu_count();
     if (workers < 2) return 0;
     if (workers > MAX_WORKERS) workers = MAX_WORKERS;
     /* length-prefixed NAL units (avcC / hvcC extradata) or Annex B start codes */

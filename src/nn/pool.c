@@ -7,9 +7,9 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
-#include <unistd.h>
 
 #include "core/error.h"
+#include "core/cpus.h"
 
 #define POOL_MAX 16
 #define SPIN_LIMIT 2000     /* polls (a few microseconds) before sleeping */
@@ -69,10 +69,7 @@ static void *worker(void *v)
 
 es_pool *es_pool_new(int n_threads)
 {
-    if (n_threads <= 0) {
-        long c = sysconf(_SC_NPROCESSORS_ONLN);
-        n_threads = c > 0 ? (int)c : 1;
-    }
+    if (n_threads <= 0) n_threads = es_cpu_count();
     if (n_threads > POOL_MAX) n_threads = POOL_MAX;
     es_pool *p = es_calloc(1, sizeof *p);
     if (!p) return NULL;
