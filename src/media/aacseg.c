@@ -150,24 +150,9 @@ static int feed(es_aacseg *s, segment *sg, int64_t to)
             goto end;
         }
         int count = s->small_last ? n : F;
-        int planar = f->format == AV_SAMPLE_FMT_FLTP;
-        float *l = (float *)f->data[0], *r = planar ? (float *)f->data[1] : NULL;
-        for (int j = 0; j < count; j++) {
-            int64_t k = pos + j;
-            float a = 0, b = 0;
-            if (j < n && c->pcm && (uint64_t)k < c->n_pcm) {
-                a = c->pcm[2 * k];
-                b = c->pcm[2 * k + 1];
-            }
-            if (planar) {
-                l[j] = a;
-                r[j] = b;
-            } else {
-                l[2 * j] = a;
-                l[2 * j + 1] = b;
-            }
-        }
-        f->nb_samples = count;
+        int have = 0; /* frames of music; silence after */
+        if (c->pcm && (uint64_t)pos < c->n_pcm) have = c->n_pcm - (uint64_t)pos < (uint64_t)n ? (int)(c->n_pcm - (uint64_t)pos) : n;
+        es_audio_frame_put(f, have ? c->pcm + 2 * pos : NULL, have, count);
         f->pts = pos + c->pts0;
         if ((ret = avcodec_send_frame(sg->enc, f)) < 0) {
             seg_error(sg, "encoder", ret);
@@ -428,6 +413,25 @@ void es_aacseg_free(es_aacseg **ps)
     free(s->seg);
     free(s);
     *ps = NULL;
+}
+
+/* ---- frames ---- */
+
+void es_audio_frame_put(AVFrame *f, const float *x, int n, int count)
+{
+    if (f->format == AV_SAMPLE_FMT_FLTP) {
+        float *l = (float *)f->data[0], *r = (float *)f->data[1];
+        for (int j = 0; j < n; j++) {
+            l[j] = x[2 * j];
+            r[j] = x[2 * j + 1];
+        }
+        for (int j = n; j < count; j++) l[j] = r[j] = 0;
+    } else {
+        float *o = (float *)f->data[0];
+        if (n) memcpy(o, x, 2 * (size_t)n * sizeof *x);
+        memset(o + 2 * n, 0, 2 * (size_t)(count - n) * sizeof *o);
+    }
+    f->nb_samples = count;
 }
 
 /* ---- bitstream ---- */

@@ -56,6 +56,10 @@ int es_aacseg_next(es_aacseg *s, AVPacket *pkt);
 /* Stops the encoders (unfinished work is dropped) and frees everything. Safe on NULL. */
 void es_aacseg_free(es_aacseg **s);
 
+/* Fills an encoder's stereo float frame (planar or interleaved) with count frames: the first n
+ * from interleaved x, silence after; sets nb_samples. Shared with the muxer's encoders. */
+void es_audio_frame_put(AVFrame *f, const float *x, int n, int count);
+
 /* Window of an AAC-LC raw data block starting with a channel pair sharing one window (or a
  * single channel): window_sequence * 2 + window_shape, in [0, 7]; -1 for anything else. */
 int es_aac_window_key(const uint8_t *data, int size);

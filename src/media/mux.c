@@ -184,17 +184,8 @@ static int encode_until(mux *m, audio_out *a, int64_t upto)
         f->nb_samples = a->frame_size;
         int ret = av_frame_make_writable(f);
         if (ret < 0) return av_fail(m->req->output_path, "audio frame", ret);
-        int count = a->pad_last ? a->frame_size : n;
-        if (f->format == AV_SAMPLE_FMT_FLTP) {
-            float *l = (float *)f->data[0], *r = (float *)f->data[1];
-            for (int j = 0; j < count; j++) {
-                l[j] = a->tmp[2 * j];
-                r[j] = a->tmp[2 * j + 1];
-            }
-        } else {
-            memcpy(f->data[0], a->tmp, 2 * (size_t)count * sizeof *a->tmp);
-        }
-        f->nb_samples = count;
+        /* tmp holds a whole frame, zeroed past n */
+        es_audio_frame_put(f, a->tmp, n, a->pad_last ? a->frame_size : n);
         f->pts = a->next + a->pts0;
         if (write_packets(m, a, f)) return -1;
         a->next += n;
