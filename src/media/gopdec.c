@@ -72,7 +72,7 @@ struct es_gopdec {
     int dispatch;               /* worker getting packets */
     int output;                 /* worker whose frames are taken */
     int group_packets;          /* packets in the open group */
-    int groups, groups_closed, groups_taken;
+    int groups_closed, groups_taken;
     es_gopdec_frame_fn fn;
     void *user;
 };
@@ -118,7 +118,6 @@ static int put_out(worker *w, void *x)
     while (x != END && w->frames_out >= g->frame_cap && !g->stop) pthread_cond_wait(&g->changed, &g->lock);
     int ret = g->stop ? -1 : q_push(&w->out, x);
     if (ret == 0 && x != END) w->frames_out++;
-    if (ret < 0 && !g->stop) g->failed = 1;
     pthread_cond_broadcast(&g->changed);
     pthread_mutex_unlock(&g->lock);
     return ret;
@@ -165,6 +164,11 @@ static void *run_worker(void *arg)
         }
         if (ret < 0) break;
     }
+    /* out of memory, unless told to stop: the caller must not wait for this worker */
+    pthread_mutex_lock(&g->lock);
+    if (!g->stop) g->failed = 1;
+    pthread_cond_broadcast(&g->changed);
+    pthread_mutex_unlock(&g->lock);
     return NULL;
 }
 
@@ -228,7 +232,6 @@ int es_gopdec_send(es_gopdec *g, const AVPacket *pkt)
         g->dispatch = (g->dispatch + 1) % g->n;
         g->group_packets = 0;
     }
-    if (!g->group_packets) g->groups++;
     AVPacket *copy = av_packet_clone(pkt);
     if (!copy || give(g, g->dispatch, copy)) {
         av_packet_free(&copy);
@@ -247,7 +250,7 @@ int es_gopdec_finish(es_gopdec *g)
     return g->groups_taken < g->groups_closed ? take(g, 2) : 0;
 }
 
-int es_gopdec_groups(const es_gopdec *g) { return g->groups; }
+int es_gopdec_groups(const es_gopdec *g) { return g->groups_closed + (g->group_packets > 0); }
 
 void es_gopdec_free(es_gopdec **pg)
 {
