@@ -13,6 +13,7 @@
 #include "core/error.h"
 #include "core/parse.h"
 #include "media/decode.h"
+#include "media/gopdec.h"
 #include "scene/cuts.h"
 
 static char *data_path(const char *name)
@@ -418,8 +419,35 @@ static void test_parallel_equals_single(void)
     }
 }
 
+/* IDR detection on hand-made packets, hostile ones included: lengths past the end, zero
+ * lengths, truncated start codes. */
+static void test_idr_detection(void)
+{
+    const uint8_t avc_idr[] = {0, 0, 0, 2, 0x09, 0xf0, 0, 0, 0, 3, 0x65, 0x88, 0x84};  /* AUD, IDR slice */
+    const uint8_t avc_p[] = {0, 0, 0, 2, 0x09, 0xf0, 0, 0, 0, 3, 0x41, 0x9a, 0x00};    /* AUD, non-IDR slice */
+    const uint8_t avc_long[] = {0, 0, 0, 200, 0x65, 0x88};                             /* length past the end */
+    const uint8_t avc_zero[] = {0, 0, 0, 0, 0, 0, 0, 1, 0x65};                         /* zero length first */
+    const uint8_t annexb_idr[] = {0, 0, 0, 1, 0x09, 0xf0, 0, 0, 1, 0x65, 0x88};
+    const uint8_t annexb_cut[] = {0, 0, 1};                                            /* start code, no NAL */
+    const uint8_t hevc_idr[] = {0, 0, 0, 3, 0x26, 0x01, 0xaf};                         /* IDR_W_RADL (19) */
+    const uint8_t hevc_cra[] = {0, 0, 0, 3, 0x2a, 0x01, 0xaf};                         /* CRA (21) */
+    CHECK(es_is_idr(AV_CODEC_ID_H264, avc_idr, sizeof avc_idr, 4) == 1);
+    CHECK(es_is_idr(AV_CODEC_ID_H264, avc_p, sizeof avc_p, 4) == 0);
+    CHECK(es_is_idr(AV_CODEC_ID_H264, avc_long, sizeof avc_long, 4) == 0);
+    CHECK(es_is_idr(AV_CODEC_ID_H264, avc_zero, sizeof avc_zero, 4) == 0);
+    CHECK(es_is_idr(AV_CODEC_ID_H264, avc_idr, 11, 4) == 0);  /* cut inside it: lengths not trusted, no split */
+    CHECK(es_is_idr(AV_CODEC_ID_H264, avc_idr, 10, 4) == 0);  /* cut before the IDR header */
+    CHECK(es_is_idr(AV_CODEC_ID_H264, annexb_idr, sizeof annexb_idr, 0) == 1);
+    CHECK(es_is_idr(AV_CODEC_ID_H264, annexb_cut, sizeof annexb_cut, 0) == 0);
+    CHECK(es_is_idr(AV_CODEC_ID_HEVC, hevc_idr, sizeof hevc_idr, 4) == 1);
+    CHECK(es_is_idr(AV_CODEC_ID_HEVC, hevc_cra, sizeof hevc_cra, 4) == 0);
+    CHECK(es_is_idr(AV_CODEC_ID_VP9, avc_idr, sizeof avc_idr, 4) == 0);
+    CHECK(es_is_idr(AV_CODEC_ID_H264, NULL, 0, 4) == 0);
+}
+
 int main(void)
 {
+    test_idr_detection();
     test_parallel_equals_single();
     test_small_clips_and_fuzz_finds();
     test_cuts_mp4();
