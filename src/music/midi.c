@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -345,6 +346,7 @@ end:
 typedef struct {
     uint64_t on, off;
     int16_t program; /* program in force in its track, or -1: resolve from the channel */
+    int16_t forced;  /* instrument the track map gives this note's track, or -1 */
     uint8_t channel, pitch, vel;
 } raw_note;
 
@@ -361,6 +363,8 @@ typedef struct {
 
 typedef struct {
     const char *name;
+    const es_midi_track_map *map; size_t n_map;
+    int track_instrument; /* what the map says of the current track, or -1 */
     raw_note *notes; size_t n_notes, cap_notes;
     raw_tempo *tempos; size_t n_tempos, cap_tempos;
     raw_marker *markers; size_t n_markers, cap_markers;
@@ -400,6 +404,7 @@ static int read_track(reader *r, const uint8_t *p, const uint8_t *end, int track
     int program[16];
     for (int c = 0; c < 16; c++) program[c] = -1;
     memset(r->open, 0xFF, sizeof r->open);
+    r->track_instrument = -1;
     while (p < end) {
         uint32_t delta, len;
         if (get_vlq(&p, end, &delta)) return es_fail("%s: track %d: bad delta time", r->name, track);
@@ -432,6 +437,10 @@ static int read_track(reader *r, const uint8_t *p, const uint8_t *end, int track
                 if (es_grow((void **)&r->tempos, &r->cap_tempos, r->n_tempos + 1, sizeof *r->tempos)) return -1;
                 r->tempos[r->n_tempos] = (raw_tempo){tick, uspq, (uint32_t)r->n_tempos};
                 r->n_tempos++;
+            } else if (type == 0x03 && r->n_map) {
+                for (size_t i = 0; i < r->n_map; i++)
+                    if (strlen(r->map[i].name) == len && !strncasecmp(r->map[i].name, (const char *)p, len))
+                        r->track_instrument = (int)r->map[i].instrument;
             } else if (type == 0x06 && len > 0) {
                 if (r->n_markers >= MAX_METAS) return es_fail("%s: more than %u markers", r->name, MAX_METAS);
                 if (es_grow((void **)&r->markers, &r->cap_markers, r->n_markers + 1, sizeof *r->markers)) return -1;
@@ -467,7 +476,7 @@ static int read_track(reader *r, const uint8_t *p, const uint8_t *end, int track
             close_note(r, ch, d0, tick); /* a retrigger ends the sounding note */
             if (r->n_notes >= MAX_NOTES) return es_fail("%s: more than %u notes", r->name, MAX_NOTES);
             if (es_grow((void **)&r->notes, &r->cap_notes, r->n_notes + 1, sizeof *r->notes)) return -1;
-            r->notes[r->n_notes] = (raw_note){tick, tick, (int16_t)program[ch], (uint8_t)ch, d0, d1};
+            r->notes[r->n_notes] = (raw_note){tick, tick, (int16_t)program[ch], (int16_t)r->track_instrument, (uint8_t)ch, d0, d1};
             r->open[ch][d0] = (int32_t)r->n_notes++;
         }
     }
@@ -502,8 +511,14 @@ int es_chord_name_root(const char *name)
 
 int es_midi_read_mem(const uint8_t *data, size_t len, const char *name, es_score *out)
 {
+    return es_midi_read_mapped_mem(data, len, name, NULL, 0, out);
+}
+
+int es_midi_read_mapped_mem(const uint8_t *data, size_t len, const char *name, const es_midi_track_map *map,
+                            size_t n_map, es_score *out)
+{
     int rc = -1;
-    reader r = {.name = name ? name : "midi"};
+    reader r = {.name = name ? name : "midi", .map = map, .n_map = map ? n_map : 0};
     tempo_seg *segs = NULL;
     memset(out, 0, sizeof *out);
     for (int c = 0; c < 16; c++) r.first_program[c] = -1;
@@ -604,7 +619,8 @@ int es_midi_read_mem(const uint8_t *data, size_t len, const char *name, es_score
         TICK_SEC(n->on, a);
         TICK_SEC(n->off, b);
         if (!(b > a)) continue;
-        if (es_score_add_note(out, instrument_of(n->channel, prog < 0 ? 0 : prog), n->pitch, n->vel ? n->vel : 1, a, b))
+        es_instrument inst = n->forced >= 0 ? (es_instrument)n->forced : instrument_of(n->channel, prog < 0 ? 0 : prog);
+        if (es_score_add_note(out, inst, n->pitch, n->vel ? n->vel : 1, a, b))
             goto end;
     }
     for (size_t i = 0; i < r.n_markers; i++) {
@@ -626,6 +642,11 @@ end:
 }
 
 int es_midi_read(const char *path, es_score *out)
+{
+    return es_midi_read_mapped(path, NULL, 0, out);
+}
+
+int es_midi_read_mapped(const char *path, const es_midi_track_map *map, size_t n_map, es_score *out)
 {
     int rc = -1;
     FILE *f = NULL;
@@ -654,7 +675,7 @@ int es_midi_read(const char *path, es_score *out)
         es_fail("%s: read failed", path);
         goto end;
     }
-    rc = es_midi_read_mem(buf, n, path, out);
+    rc = es_midi_read_mapped_mem(buf, n, path, map, n_map, out);
 end:
     free(buf);
     if (f) fclose(f);

@@ -38,6 +38,19 @@ int es_midi_read_mem(const uint8_t *data, size_t len, const char *name, es_score
 /* Reads the SMF at path into *out as es_midi_read_mem does. Files over 64 MiB are refused. */
 int es_midi_read(const char *path, es_score *out);
 
+/* A track name (matched without regard to case against the track's name event) and the
+ * instrument its notes take, whatever their program or channel. */
+typedef struct {
+    const char *name;
+    es_instrument instrument;
+} es_midi_track_map;
+
+/* As es_midi_read_mem / es_midi_read, with notes of tracks named in map (n_map entries, may be
+ * NULL) given that map's instrument. */
+int es_midi_read_mapped_mem(const uint8_t *data, size_t len, const char *name, const es_midi_track_map *map,
+                            size_t n_map, es_score *out);
+int es_midi_read_mapped(const char *path, const es_midi_track_map *map, size_t n_map, es_score *out);
+
 /* Pitch class (0..11) of the root at the start of a chord name such as "F#m7" or "Bbmaj7",
  * or -1 when the name does not start with a note letter. */
 int es_chord_name_root(const char *name);
