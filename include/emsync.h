@@ -40,6 +40,8 @@ typedef struct {
     emsync_composer composer;      /* (auto) */
     const char *model;             /* EMSYNC checkpoint, or NULL to look one up */
     int exact;                     /* EMSYNC: recompute the sliding window like the reference (0) */
+    int reference_boundaries;      /* EMSYNC: a chord within 1 s of a cut counts, as the reference;
+                                      0: land a chord on each cut's own 8 ms tick (0) */
     int candidates;                /* EMSYNC: candidates generated together (1) */
     uint64_t seed;                 /* same inputs and seed => identical MIDI (1) */
     const char *soundfont;         /* NULL: $EMSYNC_SOUNDFONT or the distribution's GM soundfont */

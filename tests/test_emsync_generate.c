@@ -221,7 +221,7 @@ static void test_clock(void)
 {
     double b[3] = {2.0, 5.0, 20.0};
     es_emsync_clock c;
-    CHECK(es_emsync_clock_init(&c, b, 3) == 0);
+    CHECK(es_emsync_clock_init(&c, b, 3, 0) == 0);
     CHECK_NEAR(es_emsync_clock_delta(&c), 2.0, 1e-6);           /* primer: min(8, first boundary) */
     CHECK_NEAR(es_emsync_clock_advance(&c, es_token_timeshift(125)), 1.0, 1e-6);
     CHECK_NEAR(es_emsync_clock_advance(&c, ES_TOK_CHORD), 1.0, 1e-6); /* |1 - 2| = 1 is not < 1 */
@@ -236,13 +236,39 @@ static void test_clock(void)
     CHECK_NEAR(es_emsync_clock_advance(&c, ES_TOK_CHORD), 8.0, 1e-6); /* 5 is 1.008 s behind: not hit */
     CHECK(c.hits == 1);
     es_emsync_clock_free(&c);
-    CHECK(es_emsync_clock_init(&c, NULL, 0) == 0);
+    CHECK(es_emsync_clock_init(&c, NULL, 0, 0) == 0);
     CHECK_NEAR(es_emsync_clock_delta(&c), 8.0, 1e-6);
     es_emsync_clock_free(&c);
 }
 
+/* Landing: shifts stop on boundaries, a <CHORD> is steered there, and only that tick hits. */
+static void test_clock_land(void)
+{
+    double b[2] = {2.0, 2.5};
+    es_emsync_clock c;
+    CHECK(es_emsync_clock_init(&c, b, 2, 1) == 0);
+    CHECK(es_emsync_clock_steer(&c, es_token_timeshift(100)) == es_token_timeshift(100)); /* 0.8 s: short of 2 */
+    es_emsync_clock_advance(&c, es_token_timeshift(100));
+    CHECK(es_emsync_clock_steer(&c, ES_TOK_CHORD) == ES_TOK_CHORD);
+    es_emsync_clock_advance(&c, ES_TOK_CHORD);                     /* 1.2 s early: not a hit when landing */
+    CHECK(c.hits == 0);
+    CHECK(es_emsync_clock_steer(&c, es_token_on(ES_PIANO, 60)) == es_token_on(ES_PIANO, 60));
+    int t = es_emsync_clock_steer(&c, es_token_timeshift(125));   /* would reach 1.8 s: allowed */
+    CHECK(t == es_token_timeshift(125));
+    es_emsync_clock_advance(&c, t);
+    t = es_emsync_clock_steer(&c, es_token_timeshift(125));       /* would cross 2.0: cut to 25 ticks */
+    CHECK(t == es_token_timeshift(25));
+    CHECK_NEAR(es_emsync_clock_advance(&c, t), 0.0, 1e-6);
+    CHECK_NEAR(es_emsync_clock_time(&c), 2.0, 1e-9);
+    CHECK(es_emsync_clock_steer(&c, es_token_on(ES_BASS, 40)) == ES_TOK_CHORD); /* on it: chord first */
+    CHECK_NEAR(es_emsync_clock_advance(&c, ES_TOK_CHORD), 0.5, 1e-6);
+    CHECK(c.hits == 1 && c.hit[0] && !c.hit[1]);
+    CHECK(es_emsync_clock_steer(&c, es_token_on(ES_BASS, 40)) == es_token_on(ES_BASS, 40)); /* hit: free again */
+    es_emsync_clock_free(&c);
+}
+
 /* Second route: the reference loop, recomputing the window with the naive forward each step. */
-static size_t reference_tokens(const es_nn_model *m, const es_compose_request *req, int *out, size_t cap)
+static size_t reference_tokens(const es_nn_model *m, const es_compose_request *req, int *out, size_t cap, int land)
 {
     const es_nn_hparams *hp = es_nn_model_hparams(m);
     size_t window = (size_t)hp->context - 3, n = 1;
@@ -250,7 +276,7 @@ static size_t reference_tokens(const es_nn_model *m, const es_compose_request *r
     float *del = malloc((cap + 2) * sizeof *del), *lg = malloc((size_t)hp->context * 1011 * sizeof *lg);
     static es_sample_buf buf;
     es_emsync_clock c;
-    es_emsync_clock_init(&c, req->boundaries, req->n_boundaries);
+    es_emsync_clock_init(&c, req->boundaries, req->n_boundaries, land);
     es_rng r;
     es_rng_seed(&r, req->seed);
     int rep = 0;
@@ -265,7 +291,7 @@ static size_t reference_tokens(const es_nn_model *m, const es_compose_request *r
         memcpy(dl + 1, del + w0, (n - w0) * sizeof *dl);
         const es_mood_segment *md = es_mood_at(req, es_emsync_clock_time(&c));
         if (es_nn_forward_naive(m, tok, dl, (int)L, md->valence, md->arousal, lg)) break;
-        int s = es_emsync_sample(lg + (L + 1) * 1011, 1.35, 0.6, &rep, es_rng_uniform(&r), &buf, NULL);
+        int s = es_emsync_clock_steer(&c, es_emsync_sample(lg + (L + 1) * 1011, 1.35, 0.6, &rep, es_rng_uniform(&r), &buf, NULL));
         del[n] = es_emsync_clock_advance(&c, s);
         out[n++] = s;
         if (es_emsync_clock_time(&c) >= req->duration) break;
@@ -293,7 +319,7 @@ static void test_generate(void)
     CHECK(es_compose_emsync(&req, &o, &s, &rep) == 0);
     o.max_tokens = 0;
     int ref[4000];
-    size_t nref = reference_tokens(m, &req, ref, 101);
+    size_t nref = reference_tokens(m, &req, ref, 101, 1);
     /* the window of tiny-a is 45 tokens: 100 tokens slide it many times */
     fprintf(stderr, "exact: %zu tokens (reference %zu), %d refills, %zu boundaries hit, %zu notes\n", rep.n_tokens, nref,
             rep.refills, rep.boundaries_hit, s.n_notes);
@@ -301,6 +327,20 @@ static void test_generate(void)
     CHECK(rep.n_tokens == nref && !memcmp(rep.tokens, ref, nref * sizeof *ref));
     CHECK(rep.refills > 40);
     CHECK(rep.mood_changes == 1);
+    {   /* the reference's boundary rule, against the reference loop without landing */
+        es_score s2 = {0};
+        es_emsync_report rep2;
+        int ref2[200];
+        o.reference_boundaries = 1;
+        o.max_tokens = 100;
+        CHECK(es_compose_emsync(&req, &o, &s2, &rep2) == 0);
+        size_t nref2 = reference_tokens(m, &req, ref2, 101, 0);
+        CHECK(rep2.n_tokens == nref2 && !memcmp(rep2.tokens, ref2, nref2 * sizeof *ref2));
+        es_emsync_report_free(&rep2);
+        es_score_free(&s2);
+        o.reference_boundaries = 0;
+        o.max_tokens = 0;
+    }
     /* decoded notes lie in the piece, with the two velocities */
     int ok = 1;
     for (size_t i = 0; i < s.n_notes; i++)
@@ -428,6 +468,7 @@ int main(void)
     test_sample();
     test_sample_random();
     test_clock();
+    test_clock_land();
     test_generate();
     test_pick();
     test_find_model();

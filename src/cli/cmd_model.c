@@ -21,8 +21,8 @@ static void usage(FILE *out)
     fprintf(out,
             "usage: emsync model-logits [--model M.pt] --input CASE.in.txt --out LOGITS.f32 [options]\n"
             "\n"
-            "      --model PATH    generator checkpoint (default: $EMSYNC_MODEL, then\n"
-            "                      $XDG_DATA_HOME/emsync/emsync.pt or ~/.local/share/emsync/emsync.pt)\n"
+            "      --model PATH    generator checkpoint (default: $EMSYNC_MODEL, then emsync.pt in the\n"
+            "                      data dir, then the bundled emsync-pop909.pt)\n"
             "      --input PATH    case file: comment, token ids, 'valence arousal' (nan = missing),\n"
             "                      offsets (required)\n"
             "      --out PATH      float32 LE logits, (tokens + 2) x 1011 (required)\n"

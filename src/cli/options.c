@@ -119,6 +119,7 @@ int cli_music_option(cli_music_opts *o, int opt, const char *arg, const char *cm
         }
         return 1;
     case OPT_EXACT: o->exact = 1; return 1;
+    case OPT_REFERENCE_BOUNDARIES: o->reference_boundaries = 1; return 1;
     case OPT_CANDIDATES:
         if (es_parse_long(arg, 1, 16, &l)) {
             cli_usage_error(cmd, "--candidates must be an integer in [1, 16], not '%s'", arg);
@@ -221,6 +222,7 @@ void cli_fill_options(emsync_options *o, const cli_analysis_opts *a, const cli_m
     o->composer = m->composer;
     o->model = m->model;
     o->exact = m->exact;
+    o->reference_boundaries = m->reference_boundaries;
     o->candidates = m->candidates;
     o->seed = m->seed;
 }

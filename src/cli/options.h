@@ -11,7 +11,7 @@
 enum {
     OPT_VALENCE = 1000, OPT_AROUSAL, OPT_EMOTION, OPT_SEED, OPT_CUTS, OPT_MODEL, OPT_COMPOSER,
     OPT_JSON, OPT_MIDI, OPT_WAV, OPT_SVG, OPT_SOUNDFONT, OPT_ORIGINAL_AUDIO, OPT_CUT_THRESHOLD,
-    OPT_MIN_CUT_GAP, OPT_EMOTION_MODE, OPT_DURATION, OPT_EXACT, OPT_CANDIDATES, OPT_QUIET, OPT_FACES,
+    OPT_MIN_CUT_GAP, OPT_EMOTION_MODE, OPT_DURATION, OPT_EXACT, OPT_REFERENCE_BOUNDARIES, OPT_CANDIDATES, OPT_QUIET, OPT_FACES,
 };
 
 
@@ -27,6 +27,7 @@ typedef struct {
     const char *model;        /* --model path or NULL */
     emsync_composer composer;
     int exact;                /* --exact window mode for the EMSYNC generator */
+    int reference_boundaries; /* --reference-boundaries: the reference's 1 s chord rule */
     int candidates;           /* --candidates K */
 } cli_music_opts;
 
@@ -41,6 +42,7 @@ typedef struct {
     {"model", required_argument, NULL, OPT_MODEL},                    \
     {"composer", required_argument, NULL, OPT_COMPOSER},              \
     {"exact", no_argument, NULL, OPT_EXACT},                          \
+    {"reference-boundaries", no_argument, NULL, OPT_REFERENCE_BOUNDARIES}, \
     {"candidates", required_argument, NULL, OPT_CANDIDATES}
 
 /* Options that shape the analysis of a video (score, analyze). */

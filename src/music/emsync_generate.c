@@ -12,6 +12,7 @@
 #include "core/progress.h"
 #include "core/rng.h"
 #include "eval/metrics.h"
+#include "emotion/datadir.h"
 #include "music/emsync_vocab.h"
 
 void es_emsync_options_default(es_emsync_options *o)
@@ -112,9 +113,9 @@ int es_emsync_sample(const float *logits, double temperature, double top_p, int 
 
 /* ---------- clock ---------- */
 
-int es_emsync_clock_init(es_emsync_clock *c, const double *b, size_t n)
+int es_emsync_clock_init(es_emsync_clock *c, const double *b, size_t n, int land)
 {
-    *c = (es_emsync_clock){.b = b, .n = n};
+    *c = (es_emsync_clock){.b = b, .n = n, .land = land};
     if (n && !(c->hit = es_calloc(n, 1))) return -1;
     return 0;
 }
@@ -135,12 +136,35 @@ float es_emsync_clock_delta(const es_emsync_clock *c)
     return (float)(best > 8 ? 8 : best < 0 ? 0 : best);
 }
 
+/* The unhit boundary nearest ahead of (or at) the cursor, in ticks; -1 when none. */
+static long next_boundary_tick(const es_emsync_clock *c)
+{
+    long best = -1;
+    for (size_t i = 0; i < c->n; i++) {
+        long bt = lround(c->b[i] / 0.008);
+        if (!c->hit[i] && bt >= c->ticks && (best < 0 || bt < best)) best = bt;
+    }
+    return best;
+}
+
+int es_emsync_clock_steer(const es_emsync_clock *c, int token)
+{
+    if (!c->land) return token;
+    long b = next_boundary_tick(c);
+    if (b < 0) return token;
+    if (b == c->ticks) return ES_TOK_CHORD; /* on the boundary: its chord comes first */
+    if (token >= ES_TOK_TIMESHIFT && token < ES_TOK_NOTES && c->ticks + (token - ES_TOK_TIMESHIFT + 1) > b)
+        return es_token_timeshift((int)(b - c->ticks)); /* stop the cursor on the boundary */
+    return token;
+}
+
 float es_emsync_clock_advance(es_emsync_clock *c, int token)
 {
     if (token == ES_TOK_CHORD) {
-        double tau = es_emsync_clock_time(c);
+        /* the reference counts a chord within 1 s as a hit; landing counts only the boundary's own tick */
+        double tau = es_emsync_clock_time(c), window = c->land ? 0.006 : 1.0;
         for (size_t i = 0; i < c->n; i++)
-            if (!c->hit[i] && fabs(tau - c->b[i]) < 1.0) { c->hit[i] = 1; c->hits++; }
+            if (!c->hit[i] && fabs(tau - c->b[i]) < window) { c->hit[i] = 1; c->hits++; }
     }
     if (token >= ES_TOK_TIMESHIFT && token < ES_TOK_NOTES) c->ticks += token - ES_TOK_TIMESHIFT + 1;
     return es_emsync_clock_delta(c);
@@ -275,7 +299,8 @@ int es_compose_emsync(const es_compose_request *req, const es_emsync_options *op
         candidate *c = &cand[k];
         c->tok = es_malloc((cap + 1) * sizeof *c->tok);
         c->del = es_malloc((cap + 1) * sizeof *c->del);
-        if (!c->tok || !c->del || es_emsync_clock_init(&c->clock, req->boundaries, req->n_boundaries)) goto end;
+        if (!c->tok || !c->del || es_emsync_clock_init(&c->clock, req->boundaries, req->n_boundaries, !opt->reference_boundaries))
+            goto end;
         es_rng_seed(&c->rng, req->seed + 0x9E3779B97F4A7C15ull * (uint64_t)k);
         const es_mood_segment *m = es_mood_at(req, 0);
         c->v = m->valence;
@@ -296,6 +321,7 @@ int es_compose_emsync(const es_compose_request *req, const es_emsync_options *op
             if (!c->active) continue;
             int s = es_emsync_sample(logits + (size_t)k * ES_VOCAB_SIZE, opt->temperature, opt->top_p, &c->rep,
                                      es_rng_uniform(&c->rng), sb, NULL);
+            s = es_emsync_clock_steer(&c->clock, s);
             float d = es_emsync_clock_advance(&c->clock, s);
             c->tok[c->n] = s;
             c->del[c->n] = d;
@@ -402,17 +428,52 @@ end:
 
 /* ---------- model lookup ---------- */
 
-const char *es_find_model(const char *explicit_path)
+/* path into buf when it names a readable file. */
+static const char *readable(char *buf, size_t size, const char *path)
+{
+    int n = snprintf(buf, size, "%s", path);
+    return n >= 0 && (size_t)n < size && access(buf, R_OK) == 0 ? buf : NULL;
+}
+
+const char *es_find_model_from(const char *explicit_path, const char **source)
 {
     static char buf[4096];
-    if (explicit_path && *explicit_path) return explicit_path;
+    const char *src = "none", *found = NULL;
     const char *env = getenv("EMSYNC_MODEL");
-    if (env && *env) return env;
-    const char *xdg = getenv("XDG_DATA_HOME"), *home = getenv("HOME");
-    int n;
-    if (xdg && *xdg) n = snprintf(buf, sizeof buf, "%s/emsync/emsync.pt", xdg);
-    else if (home && *home) n = snprintf(buf, sizeof buf, "%s/.local/share/emsync/emsync.pt", home);
-    else return NULL;
-    if (n < 0 || (size_t)n >= sizeof buf || access(buf, R_OK) != 0) return NULL;
-    return buf;
+    char *dir = NULL;
+    if (explicit_path && *explicit_path) { src = "option"; found = explicit_path; }
+    else if (env && *env) { src = "EMSYNC_MODEL"; found = env; }
+    else if ((dir = es_datadir_find(".", ES_AUTHORS_MODEL))) {
+        char path[4096];
+        snprintf(path, sizeof path, "%s/%s", dir, ES_AUTHORS_MODEL);
+        if ((found = readable(buf, sizeof buf, path))) src = "data dir";
+    }
+    free(dir);
+    dir = NULL;
+    if (!found && (dir = es_datadir_find("models", ES_BUNDLED_MODEL))) {
+        char path[4096];
+        snprintf(path, sizeof path, "%s/%s", dir, ES_BUNDLED_MODEL);
+        if ((found = readable(buf, sizeof buf, path))) src = "bundled";
+    }
+    free(dir);
+    if (!found) { /* beside the executable, for a build that is not installed */
+        char exe[4096];
+        ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+        if (n > 0) {
+            exe[n] = 0;
+            char *slash = strrchr(exe, '/');
+            if (slash) *slash = 0;
+            static const char *const rel[] = {"models", "../models"};
+            for (int i = 0; i < 2 && !found; i++) {
+                char path[8300];
+                snprintf(path, sizeof path, "%s/%s/%s", exe, rel[i], ES_BUNDLED_MODEL);
+                if ((found = readable(buf, sizeof buf, path))) src = "bundled";
+            }
+        }
+    }
+    if (!found) es_error_clear();
+    if (source) *source = src;
+    return found;
 }
+
+const char *es_find_model(const char *explicit_path) { return es_find_model_from(explicit_path, NULL); }

@@ -29,6 +29,9 @@ typedef struct {
                                    arousal and valence (then the lowest index) */
     int keep_tokens;            /* fast mode: tokens kept at a re-anchor; 0 = half the window */
     size_t max_tokens;          /* safety cap on generated tokens; 0 = 400 per second + 1000 */
+    int reference_boundaries;   /* 1: the reference's rule (a <CHORD> within 1 s of a boundary
+                                   hits it, nothing steered); 0: land on each boundary (see
+                                   es_emsync_clock_steer) */
 } es_emsync_options;
 
 typedef struct {
@@ -78,9 +81,12 @@ typedef struct {
     unsigned char *hit;         /* n flags (owned) */
     long ticks;                 /* cursor in 8 ms ticks */
     size_t hits;
+    int land;                   /* steer onto boundaries (es_emsync_clock_steer) */
 } es_emsync_clock;
 
-int es_emsync_clock_init(es_emsync_clock *c, const double *b, size_t n);
+/* land 0: the reference's bookkeeping; land 1: boundaries are landed on and only a <CHORD> at
+ * a boundary's own tick hits it. */
+int es_emsync_clock_init(es_emsync_clock *c, const double *b, size_t n, int land);
 void es_emsync_clock_free(es_emsync_clock *c);
 
 /* Δ at the current cursor: distance to the nearest unhit boundary ahead, clamped to [0, 8]. */
@@ -89,6 +95,11 @@ float es_emsync_clock_delta(const es_emsync_clock *c);
 /* Applies a sampled token (a <CHORD> marks boundaries within 1 s of the cursor as hit, then
  * the cursor advances by its shift) and returns the new token's Δ. */
 float es_emsync_clock_advance(es_emsync_clock *c, int token);
+
+/* With landing on, the token to use instead of the sampled one: a TIMESHIFT that would step
+ * over the next unhit boundary is cut to end on it, and on an unhit boundary the next token is
+ * <CHORD>. So each cut gets a chord at its own 8 ms tick. Without landing, token unchanged. */
+int es_emsync_clock_steer(const es_emsync_clock *c, int token);
 
 /* Cursor in seconds. */
 double es_emsync_clock_time(const es_emsync_clock *c);
@@ -103,9 +114,17 @@ double es_emsync_clock_time(const es_emsync_clock *c);
 int es_emsync_pick(const int *const *tokens, const size_t *n_tokens, const size_t *hits, int K,
                    const es_compose_request *req);
 
-/* Model lookup: explicit_path when given, else $EMSYNC_MODEL, else
- * $XDG_DATA_HOME/emsync/emsync.pt (or ~/.local/share/emsync/emsync.pt) when that file exists.
- * Returns a pointer to the argument, the environment, or a static buffer; NULL when none. */
+/* The authors' checkpoint in a data directory, and the model that ships with emsync. */
+#define ES_AUTHORS_MODEL "emsync.pt"
+#define ES_BUNDLED_MODEL "emsync-pop909.pt"
+
+/* Model lookup, first found wins: explicit_path when given ("option"), else $EMSYNC_MODEL
+ * ("EMSYNC_MODEL"), else emsync.pt in a data directory (emotion/datadir.h: $EMSYNC_DATA,
+ * $XDG_DATA_HOME/emsync, ~/.local/share/emsync, /usr/local/share/emsync, /usr/share/emsync;
+ * "data dir"), else the bundled model emsync-pop909.pt in a data directory's models/ or in
+ * models/ beside or above the executable ("bundled"). *source (may be NULL) gets the quoted
+ * name, or "none". Returns the argument, the environment, or a static buffer; NULL when none. */
+const char *es_find_model_from(const char *explicit_path, const char **source);
 const char *es_find_model(const char *explicit_path);
 
 #endif

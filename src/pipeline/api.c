@@ -56,6 +56,7 @@ static void setup(es_pipeline *p, const char *input, const emsync_options *o)
     p->composer = o->composer;
     p->model = o->model;
     p->exact = o->exact;
+    p->reference_boundaries = o->reference_boundaries;
     p->candidates = o->candidates;
     p->soundfont = o->soundfont;
 }

@@ -159,6 +159,7 @@ static int compose_emsync(es_pipeline *p, const char *model_path, const es_compo
     es_emsync_options_default(&opt);
     opt.model = model;
     opt.exact = p->exact;
+    opt.reference_boundaries = p->reference_boundaries;
     opt.candidates = p->candidates;
     int r = es_compose_emsync(req, &opt, &p->score, &p->emsync);
     if (r == 0) {
@@ -185,7 +186,7 @@ int es_pipeline_compose(es_pipeline *p)
         .n_moods = p->n_moods,
         .seed = p->seed,
     };
-    const char *model = p->composer == EMSYNC_COMPOSER_RULES ? NULL : es_find_model(p->model);
+    const char *model = p->composer == EMSYNC_COMPOSER_RULES ? NULL : es_find_model_from(p->model, &p->model_source);
     if (p->composer == EMSYNC_COMPOSER_EMSYNC && !model)
         return es_fail("no EMSYNC checkpoint: pass --model FILE.pt or set EMSYNC_MODEL (see README)");
     es_progress_stage("compose");
@@ -323,6 +324,7 @@ static void json_report(const es_pipeline *p, es_json *j, const char *video, con
         es_json_key(j, "model");
         es_json_begin_object(j);
         es_json_kv_string(j, "path", p->model_used);
+        es_json_kv_string(j, "source", p->model_source ? p->model_source : "option");
         es_json_kv_int(j, "layers", h->n_layers);
         es_json_kv_int(j, "d_model", h->d_model);
         es_json_kv_int(j, "heads", h->n_heads);
@@ -333,6 +335,7 @@ static void json_report(const es_pipeline *p, es_json *j, const char *video, con
         es_json_key(j, "generation");
         es_json_begin_object(j);
         es_json_kv_string(j, "window", p->exact ? "exact" : "fast");
+        es_json_kv_string(j, "boundaries", p->reference_boundaries ? "reference" : "landed");
         es_json_kv_int(j, "tokens", (long long)p->emsync.n_tokens);
         es_json_kv_number(j, "tokens_per_second", p->emsync.tokens_per_second);
         es_json_kv_number(j, "seconds", p->emsync.seconds);
