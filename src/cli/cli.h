@@ -18,5 +18,6 @@ int cmd_analyze(int argc, char **argv);
 int cmd_faces(int argc, char **argv);
 int cmd_model_logits(int argc, char **argv);
 int cmd_tokenize(int argc, char **argv);
+int cmd_model_info(int argc, char **argv);
 
 #endif

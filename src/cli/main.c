@@ -15,6 +15,7 @@ static const es_command commands[] = {
     {"analyze", "what emsync sees: cuts, per-scene features, faces, valence/arousal", cmd_analyze},
     {"faces", "faces and their expressions in an image or a video frame", cmd_faces},
     {"model-logits", "run the EMSYNC network on a token case, write its logits", cmd_model_logits},
+    {"model-info", "load a generator checkpoint, check every tensor, print its size", cmd_model_info},
     {"tokenize", "a MIDI file to EMSYNC tokens, <CHORD> marks and boundary offsets (training data)", cmd_tokenize},
 };
 
