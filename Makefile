@@ -2,6 +2,7 @@
 #   make            build ./emsync (optimised)            make test    all tests, plain and ASan+UBSan
 #   make debug      build build-debug/emsync (ASan+UBSan)  make bench   speed and memory figures
 #   make fuzz       libFuzzer harnesses, short runs        make clean
+#   make train POP909=DIR   retrain the bundled model (models/emsync-pop909.pt)
 # Every src/<stage>/*.c goes into libemsync.a; every tests/test_*.c is one test program.
 
 CC      ?= cc
@@ -23,7 +24,7 @@ TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 BENCH_SRC := $(sort $(wildcard bench/bench_*.c))
 BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 
-.PHONY: all debug test test-plain test-debug bench fuzz clean
+.PHONY: all debug test test-plain test-debug bench fuzz train clean
 .DEFAULT_GOAL := all
 
 all: emsync
@@ -69,6 +70,11 @@ bench: $(BUILD)/emsync $(BENCH_BIN)
 
 fuzz:
 	tests/fuzz/run.sh
+
+# Retrains the bundled model: make train POP909=DIR [TRAIN_ARGS="--device cuda"]
+train: emsync
+	@test -n "$(POP909)" || { echo "usage: make train POP909=DIR (the POP909 folder with 001/ ... 909/)"; exit 2; }
+	scripts/train-bundled.sh "$(POP909)" build/train -- $(TRAIN_ARGS)
 
 clean:
 	rm -rf build build-debug build-fuzz emsync

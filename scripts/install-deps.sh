@@ -12,6 +12,7 @@ packages=(
   libopenblas-dev
   clang libclang-rt-dev
   jq time bc libxml2-utils
+  python3-torch
 )
 
 if [ "$(id -u)" -eq 0 ]; then sudo=""; else sudo="sudo"; fi

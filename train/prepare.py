@@ -13,7 +13,7 @@ Labels (midi-emotion's definitions where the data allows):
   valence = 0.5 * mode of the annotated key (major +1, minor -1, the key that lasts longest)
           + 0.5 * chord major-ness ((major-chord time - minor-chord time) / their sum);
   each clipped to the training songs' [Q1 - 1.5 IQR, Q3 + 1.5 IQR], then min-max scaled to [-1, 1]
-  with the training songs' range (the same scale is applied to the held-out songs).
+  with the training songs' range (the held-out songs take the same scale, clipped to [-1, 1]).
 Split: the last 5% of songs by name are held out (as midi-emotion does)."""
 import argparse
 import concurrent.futures as cf
@@ -99,7 +99,8 @@ def scale(values, train_values):
     lo, hi = q1 - 1.5 * (q3 - q1), q3 + 1.5 * (q3 - q1)
     clipped = [min(max(v, lo), hi) for v in train_values]
     mn, mx = min(clipped), max(clipped)
-    return [2 * (min(max(v, lo), hi) - mn) / (mx - mn) - 1 for v in values], dict(clip=[lo, hi], minmax=[mn, mx])
+    scaled = [2 * (min(max(v, lo), hi) - mn) / (mx - mn) - 1 if mx > mn else 0.0 for v in values]
+    return [min(max(v, -1.0), 1.0) for v in scaled], dict(clip=[lo, hi], minmax=[mn, mx])
 
 
 def main():

@@ -141,6 +141,7 @@ def main():
     ap.add_argument("--eval-every", type=int, default=200)
     ap.add_argument("--eval-batches", type=int, default=8)
     ap.add_argument("--resume", action="store_true", help="continue from OUT/last.pt")
+    ap.add_argument("--stop-after", type=int, default=0, help="stop (saving) after this many steps in this run")
     a = ap.parse_args()
 
     torch.set_num_threads(a.threads)
@@ -153,14 +154,14 @@ def main():
     opt = torch.optim.Adam(model.parameters(), lr=a.lr)
     weights = torch.ones(VOCAB, device=device)
     weights[CHORD] = CHORD_WEIGHT
-    step = 0
+    step = start_step = 0
     log_path = os.path.join(a.out, "log.jsonl")
     os.makedirs(a.out, exist_ok=True)
     if a.resume and os.path.exists(os.path.join(a.out, "last.pt")):
         ck = torch.load(os.path.join(a.out, "last.pt"), map_location=device)
         model.load_state_dict(ck["model"])
         opt.load_state_dict(ck["optimizer"])
-        step = ck["step"]
+        step = start_step = ck["step"]
         rng.setstate(ck["rng"])
         torch.set_rng_state(ck["torch_rng"])
         print(f"train: resumed at step {step}", file=sys.stderr)
@@ -184,7 +185,7 @@ def main():
 
     t0, tokens_done, loss_avg = time.time(), 0, None
     model.train()
-    while step < a.steps and not stop["now"]:
+    while step < a.steps and not stop["now"] and not (a.stop_after and step - start_step >= a.stop_after):
         lr = a.lr * min(1.0, (step + 1) / a.warmup)
         if step >= a.warmup:
             frac = (step - a.warmup) / max(1, a.steps - a.warmup)
@@ -205,7 +206,7 @@ def main():
         if step % 20 == 0 or step == a.steps:
             el = time.time() - t0
             tps = tokens_done / el
-            eta = (a.steps - step) * el / max(1, step - (ck["step"] if a.resume and "ck" in dir() else 0))
+            eta = (a.steps - step) * el / max(1, step - start_step)
             print(f"train: step {step}/{a.steps}  loss {loss_avg:.3f}  lr {lr:.2e}  {tps:.0f} tokens/s  ETA {eta / 60:.1f} min",
                   file=sys.stderr, flush=True)
         if step % a.eval_every == 0 or step == a.steps:
@@ -215,8 +216,9 @@ def main():
             f.write(json.dumps(record) + "\n")
         if step % a.save_every == 0 or step == a.steps:
             checkpoint()
-    if stop["now"]:
+    if step % a.save_every:
         checkpoint()
+    if stop["now"]:
         print(f"train: interrupted at step {step}; saved {a.out}/last.pt", file=sys.stderr)
         sys.exit(130)
 

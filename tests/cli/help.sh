@@ -20,7 +20,7 @@ options_of() {
 }
 
 for pair in score:cmd_score.c analyze:cmd_analyze.c compose:cmd_compose.c eval:cmd_eval.c faces:cmd_faces.c \
-            model-logits:cmd_model.c; do
+            model-logits:cmd_model.c model-info:cmd_model_info.c tokenize:cmd_tokenize.c; do
   cmd=${pair%%:*}; file=$src/${pair#*:}
   rc=0; "$ES_BIN" "$cmd" --help >help.txt 2>err.txt || rc=$?
   check "$cmd --help exits 0 (got $rc)" [ "$rc" -eq 0 ]
