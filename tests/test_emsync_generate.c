@@ -264,6 +264,21 @@ static void test_clock_land(void)
     CHECK_NEAR(es_emsync_clock_advance(&c, ES_TOK_CHORD), 0.5, 1e-6);
     CHECK(c.hits == 1 && c.hit[0] && !c.hit[1]);
     CHECK(es_emsync_clock_steer(&c, es_token_on(ES_BASS, 40)) == es_token_on(ES_BASS, 40)); /* hit: free again */
+    /* until three pitched notes sound with the chord, time cannot move on */
+    float lg[1011];
+    for (int i = 0; i < 1011; i++) lg[i] = 1.0f;
+    es_emsync_clock_mask(&c, lg);
+    CHECK(lg[es_token_timeshift(1)] == -INFINITY && lg[es_token_timeshift(125)] == -INFINITY && lg[es_token_on(ES_PIANO, 60)] == 1.0f);
+    es_emsync_clock_advance(&c, es_token_on(ES_BASS, 40));
+    es_emsync_clock_advance(&c, es_token_on(ES_DRUMS, 40));      /* drums do not count */
+    es_emsync_clock_advance(&c, es_token_on(ES_PIANO, 60));
+    for (int i = 0; i < 1011; i++) lg[i] = 1.0f;
+    es_emsync_clock_mask(&c, lg);
+    CHECK(lg[es_token_timeshift(1)] == -INFINITY);
+    es_emsync_clock_advance(&c, es_token_on(ES_PIANO, 64));
+    for (int i = 0; i < 1011; i++) lg[i] = 1.0f;
+    es_emsync_clock_mask(&c, lg);
+    CHECK(lg[es_token_timeshift(1)] == 1.0f);
     es_emsync_clock_free(&c);
 }
 
@@ -291,6 +306,7 @@ static size_t reference_tokens(const es_nn_model *m, const es_compose_request *r
         memcpy(dl + 1, del + w0, (n - w0) * sizeof *dl);
         const es_mood_segment *md = es_mood_at(req, es_emsync_clock_time(&c));
         if (es_nn_forward_naive(m, tok, dl, (int)L, md->valence, md->arousal, lg)) break;
+        es_emsync_clock_mask(&c, lg + (L + 1) * 1011);
         int s = es_emsync_clock_steer(&c, es_emsync_sample(lg + (L + 1) * 1011, 1.35, 0.6, &rep, es_rng_uniform(&r), &buf, NULL));
         del[n] = es_emsync_clock_advance(&c, s);
         out[n++] = s;

@@ -115,7 +115,7 @@ int es_emsync_sample(const float *logits, double temperature, double top_p, int 
 
 int es_emsync_clock_init(es_emsync_clock *c, const double *b, size_t n, int land)
 {
-    *c = (es_emsync_clock){.b = b, .n = n, .land = land};
+    *c = (es_emsync_clock){.b = b, .n = n, .land = land, .chord_tick = -1};
     if (n && !(c->hit = es_calloc(n, 1))) return -1;
     return 0;
 }
@@ -158,14 +158,28 @@ int es_emsync_clock_steer(const es_emsync_clock *c, int token)
     return token;
 }
 
+void es_emsync_clock_mask(const es_emsync_clock *c, float *logits)
+{
+    if (!c->land || c->chord_tick != c->ticks || c->chord_notes >= ES_EMSYNC_CHORD_NOTES) return;
+    for (int t = ES_TOK_TIMESHIFT; t < ES_TOK_NOTES; t++) logits[t] = -INFINITY;
+}
+
 float es_emsync_clock_advance(es_emsync_clock *c, int token)
 {
     if (token == ES_TOK_CHORD) {
         /* the reference counts a chord within 1 s as a hit; landing counts only the boundary's own tick */
         double tau = es_emsync_clock_time(c), window = c->land ? 0.006 : 1.0;
         for (size_t i = 0; i < c->n; i++)
-            if (!c->hit[i] && fabs(tau - c->b[i]) < window) { c->hit[i] = 1; c->hits++; }
+            if (!c->hit[i] && fabs(tau - c->b[i]) < window) {
+                c->hit[i] = 1;
+                c->hits++;
+                c->chord_tick = c->ticks;
+                c->chord_notes = 0;
+            }
     }
+    es_event ev;
+    if (!es_token_event(token, &ev) && ev.kind == ES_EV_ON && ev.instrument != ES_DRUMS && c->ticks == c->chord_tick)
+        c->chord_notes++;
     if (token >= ES_TOK_TIMESHIFT && token < ES_TOK_NOTES) c->ticks += token - ES_TOK_TIMESHIFT + 1;
     return es_emsync_clock_delta(c);
 }
@@ -319,6 +333,7 @@ int es_compose_emsync(const es_compose_request *req, const es_emsync_options *op
         for (int k = 0; k < K; k++) {
             candidate *c = &cand[k];
             if (!c->active) continue;
+            es_emsync_clock_mask(&c->clock, logits + (size_t)k * ES_VOCAB_SIZE);
             int s = es_emsync_sample(logits + (size_t)k * ES_VOCAB_SIZE, opt->temperature, opt->top_p, &c->rep,
                                      es_rng_uniform(&c->rng), sb, NULL);
             s = es_emsync_clock_steer(&c->clock, s);

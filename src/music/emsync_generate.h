@@ -82,7 +82,12 @@ typedef struct {
     long ticks;                 /* cursor in 8 ms ticks */
     size_t hits;
     int land;                   /* steer onto boundaries (es_emsync_clock_steer) */
+    long chord_tick;            /* tick of the last boundary chord, -1 before any */
+    int chord_notes;            /* pitched notes begun at chord_tick since its <CHORD> */
 } es_emsync_clock;
+
+/* Pitched notes a landed boundary chord gets before time may move on. */
+#define ES_EMSYNC_CHORD_NOTES 3
 
 /* land 0: the reference's bookkeeping; land 1: boundaries are landed on and only a <CHORD> at
  * a boundary's own tick hits it. */
@@ -100,6 +105,11 @@ float es_emsync_clock_advance(es_emsync_clock *c, int token);
  * over the next unhit boundary is cut to end on it, and on an unhit boundary the next token is
  * <CHORD>. So each cut gets a chord at its own 8 ms tick. Without landing, token unchanged. */
 int es_emsync_clock_steer(const es_emsync_clock *c, int token);
+
+/* With landing on, before sampling: while a boundary's <CHORD> has fewer than
+ * ES_EMSYNC_CHORD_NOTES pitched notes, TIMESHIFTs are ruled out (logits set to -inf), so the
+ * network voices a real chord there, notes of its own choosing. Otherwise nothing changes. */
+void es_emsync_clock_mask(const es_emsync_clock *c, float *logits);
 
 /* Cursor in seconds. */
 double es_emsync_clock_time(const es_emsync_clock *c);
