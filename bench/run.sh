@@ -5,7 +5,9 @@
 #  2. the emotion stage's cost: analyze with and without the face nets.
 #  3. the per-module programs in BUILD/bench: decode, audio, faces, composer, EMSYNC network
 #     (on a random-weight checkpoint of the released shapes, made once by
-#     scripts/make-random-checkpoint.py).
+#     scripts/make-random-checkpoint.py, and on the bundled model).
+#  4. the bundled model as a composer against its targets (bench/model-eval.py; POP909=DIR adds
+#     POP909's own range of pitch-class entropy and note density).
 set -uo pipefail
 build=${1:-build}
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -46,6 +48,7 @@ ff_time=$(best_of 2 ffmpeg -nostdin -v error -i "$clip" -vf "select='gt(scene,0.
 out="$work/out.mp4"; json="$work/out.json"
 score() { "$bin" score "$clip" -o "$out" --json "$json" --seed 1 -y -q "$@"; }
 score_time=$(best_of 2 score)
+rules_time=$(best_of 2 score --composer rules)
 /usr/bin/time -f "%M" -o "$work/rss.txt" "$bin" score "$clip" -o "$out" --json "$json" --seed 1 -y -q
 rss_mb=$(echo "$(cat "$work/rss.txt") / 1024" | bc -l)
 
@@ -59,8 +62,10 @@ echo "### emsync score against FFmpeg's scene pass (best of 2 runs each)"
 echo
 printf '| figure | value |\n|---|---:|\n'
 printf '| ffmpeg -vf select=scene pass, wall s | %.2f |\n' "$ff_time"
-printf '| emsync score (faces on), wall s | %.2f |\n' "$score_time"
+printf '| emsync score (faces on, default composer: %s), wall s | %.2f |\n' "$(jq -r .music.composer "$json")" "$score_time"
 printf '| score / ffmpeg scene pass (target <= 1.5) | %.2f |\n' "$(echo "$score_time / $ff_time" | bc -l)"
+printf '| emsync score --composer rules, wall s | %.2f |\n' "$rules_time"
+printf '| score --composer rules / ffmpeg scene pass | %.2f |\n' "$(echo "$rules_time / $ff_time" | bc -l)"
 printf '| real-time factor (video s / wall s) | %.1fx |\n' "$(echo "60 / $score_time" | bc -l)"
 printf '| peak RSS, MB | %.0f |\n' "$rss_mb"
 echo
@@ -93,4 +98,14 @@ if [ ! -s "$model" ]; then
   python3 "$root/scripts/make-random-checkpoint.py" "$model" --seed 1 >/dev/null || rm -f "$model"
 fi
 [ -s "$model" ] && run_bench bench_nn "$model"
+# the bundled learned model: its network, then its targets as a composer (POP909's own range of
+# entropy and density when POP909=DIR is given)
+if [ -s "$root/models/emsync-pop909.pt" ]; then
+  run_bench bench_nn "$root/models/emsync-pop909.pt"
+  echo "### the learned composer (bench/model-eval.py)"
+  echo
+  python3 "$root/bench/model-eval.py" --emsync "$bin" --work "$work/model-eval" ${POP909:+--pop909 "$POP909"} ||
+    echo "(model-eval failed: exit $?)"
+  echo
+fi
 exit 0

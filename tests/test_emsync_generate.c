@@ -421,6 +421,36 @@ static void test_generate(void)
     es_nn_model_free(m);
 }
 
+/* Fast mode ends notes held for ES_EMSYNC_MAX_NOTE_SECONDS (after the shift that gets there); exact mode leaves them as the
+ * network writes them (random weights hold notes for long, so both cases occur). */
+static void test_held_notes(void)
+{
+    es_nn_model *m = es_nn_model_load(DIR "tiny-a.pt", ES_NN_F32, 2);
+    CHECK(m != NULL);
+    if (!m) return;
+    es_mood_segment mood = {0, 0.2, 0.4};
+    es_compose_request req = {.duration = 40.0, .moods = &mood, .n_moods = 1, .seed = 5};
+    es_emsync_options o;
+    es_emsync_options_default(&o);
+    o.model = m;
+    double longest[2] = {0, 0};
+    for (int exact = 0; exact < 2; exact++) {
+        es_score s = {0};
+        o.exact = exact;
+        o.max_tokens = exact ? 300 : 0;
+        CHECK(es_compose_emsync(&req, &o, &s, NULL) == 0);
+        for (size_t i = 0; i < s.n_notes; i++)
+            if (s.notes[i].end < s.duration && s.notes[i].end - s.notes[i].start > longest[exact])
+                longest[exact] = s.notes[i].end - s.notes[i].start;
+        es_score_free(&s);
+    }
+    fprintf(stderr, "held notes: longest %.3f s (fast), %.3f s (exact)\n", longest[0], longest[1]);
+    /* ended after the time shift (at most 1 s) that reaches the limit */
+    CHECK(longest[0] > 1.0 && longest[0] <= ES_EMSYNC_MAX_NOTE_SECONDS + 1.0 + 1e-9);
+    CHECK(longest[1] > ES_EMSYNC_MAX_NOTE_SECONDS);
+    es_nn_model_free(m);
+}
+
 static void test_find_model(void)
 {
     CHECK(!strcmp(es_find_model("x.pt"), "x.pt"));
@@ -487,6 +517,7 @@ int main(void)
     test_clock_land();
     test_generate();
     test_pick();
+    test_held_notes();
     test_find_model();
     return check_report("test_emsync_generate");
 }

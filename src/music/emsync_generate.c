@@ -190,6 +190,7 @@ typedef struct {
     int *tok;
     float *del;
     size_t n, anchor;         /* tokens; first token in the window */
+    long on_tick[ES_INSTRUMENT_COUNT][88]; /* when each sounding note began, -1 when silent */
     es_emsync_clock clock;
     es_rng rng;
     int rep, active;
@@ -197,6 +198,30 @@ typedef struct {
 } candidate;
 
 static int same_mood(double x, double y) { return (isnan(x) && isnan(y)) || x == y; }
+
+/* Appends a token to candidate c and follows which notes sound. */
+static void append_token(candidate *c, int token, float delta)
+{
+    es_event ev;
+    if (!es_token_event(token, &ev) && (ev.kind == ES_EV_ON || ev.kind == ES_EV_OFF))
+        c->on_tick[ev.instrument][ev.value - 21] = ev.kind == ES_EV_ON ? c->clock.ticks : -1;
+    c->tok[c->n] = token;
+    c->del[c->n] = delta;
+    c->n++;
+}
+
+/* Ends (appends OFF tokens for) notes that have sounded for max_ticks or more. Returns how many. */
+static int end_held_notes(candidate *c, long max_ticks, size_t cap)
+{
+    int added = 0;
+    for (int i = 0; i < ES_INSTRUMENT_COUNT; i++)
+        for (int p = 0; p < 88; p++)
+            if (c->on_tick[i][p] >= 0 && c->clock.ticks - c->on_tick[i][p] >= max_ticks && c->n <= cap) {
+                append_token(c, es_token_off((es_instrument)i, 21 + p), es_emsync_clock_delta(&c->clock));
+                added++;
+            }
+    return added;
+}
 
 /* Rebuilds candidate k's cache from its window [anchor, n) and leaves the last row's logits. */
 static int prefill(es_nn_state *st, int k, candidate *c, float *logits)
@@ -311,17 +336,16 @@ int es_compose_emsync(const es_compose_request *req, const es_emsync_options *op
     if (!cand || !logits || !step_logits || !seqs || !stoks || !sdels || !sb || !st) goto end;
     for (int k = 0; k < K; k++) {
         candidate *c = &cand[k];
-        c->tok = es_malloc((cap + 1) * sizeof *c->tok);
-        c->del = es_malloc((cap + 1) * sizeof *c->del);
+        c->tok = es_malloc((cap + 1 + 2 * 88 * ES_INSTRUMENT_COUNT) * sizeof *c->tok); /* room for forced OFFs */
+        c->del = es_malloc((cap + 1 + 2 * 88 * ES_INSTRUMENT_COUNT) * sizeof *c->del);
         if (!c->tok || !c->del || es_emsync_clock_init(&c->clock, req->boundaries, req->n_boundaries, !opt->reference_boundaries))
             goto end;
         es_rng_seed(&c->rng, req->seed + 0x9E3779B97F4A7C15ull * (uint64_t)k);
         const es_mood_segment *m = es_mood_at(req, 0);
         c->v = m->valence;
         c->a = m->arousal;
-        c->tok[0] = ES_TOK_BAR;
-        c->del[0] = es_emsync_clock_delta(&c->clock);
-        c->n = 1;
+        memset(c->on_tick, 0xFF, sizeof c->on_tick);
+        append_token(c, ES_TOK_BAR, es_emsync_clock_delta(&c->clock));
         c->active = 1;
         if (prefill(st, k, c, logits + (size_t)k * ES_VOCAB_SIZE)) goto end;
     }
@@ -338,10 +362,14 @@ int es_compose_emsync(const es_compose_request *req, const es_emsync_options *op
                                      es_rng_uniform(&c->rng), sb, NULL);
             s = es_emsync_clock_steer(&c->clock, s);
             float d = es_emsync_clock_advance(&c->clock, s);
-            c->tok[c->n] = s;
-            c->del[c->n] = d;
-            c->n++;
+            size_t first_new = c->n;
+            append_token(c, s, d);
             generated++;
+            /* the network cannot end a note whose start has left its window; the fast mode
+             * ends notes held for ES_EMSYNC_MAX_NOTE_SECONDS (longer than 99.9% of POP909's) */
+            int forced = !opt->exact && s >= ES_TOK_TIMESHIFT && s < ES_TOK_NOTES
+                             ? end_held_notes(c, lround(ES_EMSYNC_MAX_NOTE_SECONDS / 0.008), cap)
+                             : 0;
             double tau = es_emsync_clock_time(&c->clock);
             if (tau >= req->duration || c->n > cap) {
                 c->active = 0;
@@ -358,6 +386,9 @@ int es_compose_emsync(const es_compose_request *req, const es_emsync_options *op
                 c->a = m->arousal;
                 refills++;
                 if (prefill(st, k, c, logits + (size_t)k * ES_VOCAB_SIZE)) goto end;
+            } else if (forced) {
+                if (es_nn_feed(st, k, c->tok + first_new, c->del + first_new, 1 + forced, logits + (size_t)k * ES_VOCAB_SIZE, NULL))
+                    goto end;
             } else {
                 seqs[count] = k;
                 stoks[count] = s;

@@ -6,6 +6,10 @@
  * the default keeps the KV cache and, when it is full, re-anchors: it keeps the newest
  * `keep_tokens` tokens (default half the window) and re-prefills them, so the cost is one
  * prefill per keep_tokens steps instead of one per step.
+ * Held notes: in the fast mode a note that has sounded for ES_EMSYNC_MAX_NOTE_SECONDS is ended
+ * (an OFF token is added to the sequence after the time shift that reaches that age, so no note
+ * lasts more than a second longer), since a
+ * window that has moved on no longer shows the network the note to end; exact mode adds nothing.
  * Moods: the network takes one (valence, arousal) pair; the pair in force at the current time
  * cursor is used, and when it changes (at a scene start) the current window is re-prefilled
  * with the new pair (the cache holds activations computed under the old one). */
@@ -113,6 +117,9 @@ void es_emsync_clock_mask(const es_emsync_clock *c, float *logits);
 
 /* Cursor in seconds. */
 double es_emsync_clock_time(const es_emsync_clock *c);
+
+/* Longest note the fast mode lets sound (POP909: 99.9% of notes are shorter than 5.1 s). */
+#define ES_EMSYNC_MAX_NOTE_SECONDS 6.0
 
 /* Most candidates one generation runs together. */
 #define ES_EMSYNC_MAX_CANDIDATES 16

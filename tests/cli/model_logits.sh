@@ -65,5 +65,7 @@ echo keep >"$tmp/out.f32"
 if [ $? != 1 ] || [ "$(cat "$tmp/out.f32")" != keep ] || ! grep -q "already exists" "$tmp/err"; then
   echo "FAIL: an existing --out was not refused without -y: $(cat "$tmp/err")"; fail=1
 fi
-EMSYNC_MODEL= XDG_DATA_HOME="$tmp" HOME="$tmp" refuse 2 "no model anywhere" --input "$in" --out "$tmp/out.f32"
+# a copy of the binary with no bundled model beside it
+mkdir -p "$tmp/bare/bin" && cp "$bin" "$tmp/bare/bin/emsync"
+bin="$tmp/bare/bin/emsync" EMSYNC_MODEL= XDG_DATA_HOME="$tmp" HOME="$tmp" refuse 2 "no model anywhere" --input "$in" --out "$tmp/out.f32"
 exit $fail
