@@ -215,6 +215,8 @@ static void test_annotation_files(void)
     CHECK(es_read_chord_file(path, NULL, 0, 2, &on, &no) == -1 && strstr(es_error(), ":2:"));
     write_file(path, "0.0 abc C:maj\n");
     CHECK(es_read_chord_file(path, NULL, 0, 2, &on, &no) == -1 && strstr(es_error(), ":1:"));
+    free(beats);
+    free(down);
     snprintf(path, sizeof path, "%s/beats.txt", dir);
     write_file(path, "1.0\n0.5\n");
     CHECK(es_read_beat_file(path, &beats, &nb, &down, &nd) == -1 && strstr(es_error(), "backwards"));
