@@ -112,6 +112,9 @@ EOF
   cat "$work/rows.md"
   cat <<'EOF'
 
+The two composers compared on 18 pieces (chords at cuts, mood correlations, POP909's range,
+silences, speed): [../model-card.md](../model-card.md#measured-behaviour).
+
 Regenerate everything with `scripts/make-examples.sh [path/to/emsync]` (needs ffmpeg with
 libopus, rsvg-convert from librsvg2-bin and jq). The MIDI files are byte-identical for the same
 emsync version; the Opus files may differ slightly between FluidSynth and FFmpeg versions.
