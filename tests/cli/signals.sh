@@ -8,12 +8,14 @@
 d=$ES_TEST_DATA
 set -m  # background jobs keep SIGINT (without job control the shell would ignore it for them)
 
-# interrupt SIGNAL STAGE: starts a run in a fresh folder, sends SIGNAL once stderr shows STAGE.
+# interrupt SIGNAL STAGE WANT [SCORE OPTIONS]: starts a run in a fresh folder, sends SIGNAL once
+# stderr shows STAGE. The rules composer keeps the later stages quick under the sanitizers; one
+# run interrupts the learned model while it composes.
 interrupt() {
-  local sig=$1 stage=$2 want=$3
+  local sig=$1 stage=$2 want=$3; shift 3
   local dir; dir=$(mktemp -d "$scratch/sig.XXXXXX")
   (cd "$dir" && exec "$ES_BIN" score "$d/long.mp4" --faces off -o out.mp4 --wav out.wav --json out.json --svg out.svg \
-      2>"$scratch/err") &
+      "$@" 2>"$scratch/err") &
   local pid=$! seen=""
   for _ in $(seq 1 1500); do  # up to 30 s
     if grep -q "^emsync: $stage" "$scratch/err" 2>/dev/null; then seen=1; break; fi
@@ -24,9 +26,12 @@ interrupt() {
   kill -"$sig" "$pid" 2>/dev/null
   local rc=0; wait "$pid" || rc=$?
   [ -n "$seen" ] || fail "$sig at $stage: the stage never showed ($(tr '\n' ' ' <"$scratch/err"))"
-  if [ "$want" = either ] && [ "$rc" -eq 0 ]; then
-    check "$sig at $stage: the run finished first, with every output" \
-      [ "$(ls -A "$dir" | tr '\n' ' ')" = "out.json out.mid out.mp4 out.svg out.wav " ]
+  # Past the last rename the outputs are complete: the run may exit 0, or the signal may still
+  # end it during teardown; either way every output is whole and nothing temporary remains.
+  if [ "$want" = either ] && [ "$(ls -A "$dir" | tr '\n' ' ')" = "out.json out.mid out.mp4 out.svg out.wav " ]; then
+    check "$sig at $stage: finished with every output (status $rc)" \
+      test "$rc" -eq 0 -o "$rc" -eq $((128 + $(kill -l "$sig")))
+    check "$sig at $stage: the finished video is whole" ffprobe -v error "$dir/out.mp4"
     return
   fi
   [ "$want" = either ] && want=$((128 + $(kill -l "$sig")))
@@ -38,9 +43,10 @@ interrupt() {
     check "$sig at $stage: no output was in place yet ($before)" not grep -Eq '(^| )out\.' <<<"$before"
   fi
 }
-interrupt INT 'decode\.\.\.' 130
-interrupt INT 'mux\.\.\.' 130
-interrupt TERM 'mux\.\.\.' 143
-interrupt HUP 'mux\.\.\.' 129
-interrupt TERM 'mux done' either
+interrupt INT 'decode\.\.\.' 130 --composer rules
+interrupt INT 'compose 25%' 130 --composer auto
+interrupt INT 'mux\.\.\.' 130 --composer rules
+interrupt TERM 'mux\.\.\.' 143 --composer rules
+interrupt HUP 'mux\.\.\.' 129 --composer rules
+interrupt TERM 'mux done' either --composer rules
 finish
