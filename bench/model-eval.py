@@ -9,7 +9,8 @@ reference's 1 s rule) and the rules composer. Prints markdown tables:
   - generated tokens per second of the whole `emsync compose` run (model loading included).
 Needs only the Python standard library and the emsync binary.
 
-usage: bench/model-eval.py [--emsync BIN] [--model M.pt] [--pop909 DIR] [--work DIR] [--quick]"""
+usage: bench/model-eval.py [--emsync BIN] [--model M.pt] [--pop909 DIR] [--work DIR] [--quick]
+                           [--seeds N] [--setups landed,reference,rules] [--args "COMPOSE OPTIONS"]"""
 import argparse
 import json
 import os
@@ -156,14 +157,18 @@ def main():
     ap.add_argument("--pop909", help="POP909 folder, for its 5-95%% range of entropy and density")
     ap.add_argument("--work", default="build/model-eval")
     ap.add_argument("--quick", action="store_true", help="one seed instead of two")
+    ap.add_argument("--seeds", type=int, default=2, help="seeds per mood (default 2)")
+    ap.add_argument("--setups", default="landed,reference,rules", help="which rows to measure")
+    ap.add_argument("--args", default="", help="more `compose` options for the learned rows")
     a = ap.parse_args()
     os.makedirs(a.work, exist_ok=True)
-    seeds = [1] if a.quick else [1, 2]
-    model = ["--model", a.model] if a.model else []
+    seeds = [1] if a.quick else list(range(1, a.seeds + 1))
+    model = (["--model", a.model] if a.model else []) + a.args.split()
     rng = pop909_range(a.emsync, a.pop909, os.path.join(a.work, "pop909-range.json")) if a.pop909 else None
     setups = [("learned, cuts landed", "landed", ["--composer", "emsync", *model]),
               ("learned, reference 1 s rule", "reference", ["--composer", "emsync", "--reference-boundaries", *model]),
               ("rules composer", "rules", ["--composer", "rules"])]
+    setups = [s for s in setups if s[1] in a.setups.split(",")]
     results = {}
     for title, name, extra in setups:
         rows = measure(a.emsync, a.work, name, extra, seeds)

@@ -282,13 +282,16 @@ static void test_clock_land(void)
     es_emsync_clock_free(&c);
 }
 
-/* Second route: the reference loop, recomputing the window with the naive forward each step. */
-static size_t reference_tokens(const es_nn_model *m, const es_compose_request *req, int *out, size_t cap, int land)
+/* Second route: the reference loop, recomputing the window with the naive forward each step;
+ * with guidance w != 1, a second naive pass under a null valence, combined by the formula. */
+static size_t reference_tokens_guided(const es_nn_model *m, const es_compose_request *req, int *out, size_t cap, int land,
+                                      double w)
 {
     const es_nn_hparams *hp = es_nn_model_hparams(m);
     size_t window = (size_t)hp->context - 3, n = 1;
     int *tok = malloc((cap + 2) * sizeof *tok);
     float *del = malloc((cap + 2) * sizeof *del), *lg = malloc((size_t)hp->context * 1011 * sizeof *lg);
+    float *ul = malloc((size_t)hp->context * 1011 * sizeof *ul);
     static es_sample_buf buf;
     es_emsync_clock c;
     es_emsync_clock_init(&c, req->boundaries, req->n_boundaries, land);
@@ -306,6 +309,12 @@ static size_t reference_tokens(const es_nn_model *m, const es_compose_request *r
         memcpy(dl + 1, del + w0, (n - w0) * sizeof *dl);
         const es_mood_segment *md = es_mood_at(req, es_emsync_clock_time(&c));
         if (es_nn_forward_naive(m, tok, dl, (int)L, md->valence, md->arousal, lg)) break;
+        if (w != 1) {
+            if (es_nn_forward_naive(m, tok, dl, (int)L, NAN, md->arousal, ul)) break;
+            float *cr = lg + (L + 1) * 1011, *ur = ul + (L + 1) * 1011;
+            for (int i = 0; i < 1011; i++)
+                if (isfinite(cr[i]) && isfinite(ur[i])) cr[i] = (float)(ur[i] + w * ((double)cr[i] - ur[i]));
+        }
         es_emsync_clock_mask(&c, lg + (L + 1) * 1011);
         int s = es_emsync_clock_steer(&c, es_emsync_sample(lg + (L + 1) * 1011, 1.35, 0.6, &rep, es_rng_uniform(&r), &buf, NULL));
         del[n] = es_emsync_clock_advance(&c, s);
@@ -313,8 +322,23 @@ static size_t reference_tokens(const es_nn_model *m, const es_compose_request *r
         if (es_emsync_clock_time(&c) >= req->duration) break;
     }
     es_emsync_clock_free(&c);
-    free(lg); free(del); free(tok);
+    free(ul); free(lg); free(del); free(tok);
     return n;
+}
+
+static size_t reference_tokens(const es_nn_model *m, const es_compose_request *req, int *out, size_t cap, int land)
+{
+    return reference_tokens_guided(m, req, out, cap, land, 1.0);
+}
+
+/* The guidance formula on one row: identity at w = 1, u + w (c - u) otherwise, non-finite kept. */
+static void test_guide(void)
+{
+    float c[4] = {1, 2, -INFINITY, 5}, u[4] = {0, 3, 1, -INFINITY};
+    es_emsync_guide(c, u, 4, 1.0);
+    CHECK(c[0] == 1 && c[1] == 2 && isinf(c[2]) && c[3] == 5);
+    es_emsync_guide(c, u, 4, 2.0);
+    CHECK(c[0] == 2 && c[1] == 1 && isinf(c[2]) && c[2] < 0 && c[3] == 5);
 }
 
 static void test_generate(void)
@@ -329,6 +353,9 @@ static void test_generate(void)
     es_emsync_options_default(&o);
     o.model = m;
     o.exact = 1;
+    o.temperature = 1.35; /* the reference loop below samples as the reference does */
+    o.top_p = 0.6;
+    o.guidance = 1;
     o.max_tokens = 100; /* keeps the naive second route quick under ASan */
     es_score s = {0};
     es_emsync_report rep;
@@ -340,6 +367,7 @@ static void test_generate(void)
     fprintf(stderr, "exact: %zu tokens (reference %zu), %d refills, %zu boundaries hit, %zu notes\n", rep.n_tokens, nref,
             rep.refills, rep.boundaries_hit, s.n_notes);
     CHECK(rep.n_tokens == 101 && rep.capped);
+    CHECK(rep.temperature == 1.35 && rep.top_p == 0.6 && rep.guidance == 1);
     CHECK(rep.n_tokens == nref && !memcmp(rep.tokens, ref, nref * sizeof *ref));
     CHECK(rep.refills > 40);
     CHECK(rep.mood_changes == 1);
@@ -355,6 +383,31 @@ static void test_generate(void)
         es_emsync_report_free(&rep2);
         es_score_free(&s2);
         o.reference_boundaries = 0;
+        o.max_tokens = 0;
+    }
+    {   /* valence guidance, against the second route with its own null-valence pass */
+        es_score s2 = {0};
+        es_emsync_report rep2;
+        int ref2[200];
+        o.guidance = 2.5;
+        o.max_tokens = 100;
+        CHECK(es_compose_emsync(&req, &o, &s2, &rep2) == 0 && rep2.guidance == 2.5);
+        size_t nref2 = reference_tokens_guided(m, &req, ref2, 101, 1, 2.5);
+        CHECK(rep2.n_tokens == nref2 && !memcmp(rep2.tokens, ref2, nref2 * sizeof *ref2));
+        CHECK(memcmp(rep2.tokens, ref, nref2 * sizeof *ref2) != 0); /* guidance changed the music */
+        es_emsync_report rep3;
+        es_score s3 = {0};
+        o.exact = 0; /* the cached path with twins: equal to the second route until the first slide */
+        CHECK(es_compose_emsync(&req, &o, &s3, &rep3) == 0);
+        size_t same = 0;
+        while (same < rep3.n_tokens && same < nref2 && rep3.tokens[same] == ref2[same]) same++;
+        CHECK(same >= 46);
+        es_emsync_report_free(&rep3);
+        es_score_free(&s3);
+        o.exact = 1;
+        es_emsync_report_free(&rep2);
+        es_score_free(&s2);
+        o.guidance = 1;
         o.max_tokens = 0;
     }
     /* decoded notes lie in the piece, with the two velocities */
@@ -399,7 +452,31 @@ static void test_generate(void)
     es_emsync_report_free(&rep);
     es_score_free(&s);
 
+    /* a model's own sampling: the reference's for the released shapes, plain for any other */
+    double t, p;
+    es_emsync_default_sampling(es_nn_model_hparams(m), &t, &p);
+    CHECK(t == 1.0 && p == 1.0);
+    es_nn_hparams released = {.n_layers = 11, .d_model = 512, .n_heads = 8, .d_head = 64, .d_ff = 2048, .context = 1216, .vocab = 1011};
+    es_emsync_default_sampling(&released, &t, &p);
+    CHECK(t == 1.35 && p == 0.6);
+    o.temperature = o.top_p = o.guidance = 0;
+    o.max_tokens = 30;
+    CHECK(es_compose_emsync(&req, &o, &s, &rep) == 0 && rep.temperature == 1.0 && rep.top_p == 1.0 &&
+          rep.guidance == 1.0);
+    es_emsync_report_free(&rep);
+    es_score_free(&s);
+    o.max_tokens = 0;
+
     /* bad requests */
+    o.top_p = 1.5;
+    CHECK(es_compose_emsync(&req, &o, &s, &rep) == -1 && strstr(es_error(), "top-p"));
+    o.top_p = 0.6;
+    o.temperature = -1;
+    CHECK(es_compose_emsync(&req, &o, &s, &rep) == -1 && strstr(es_error(), "temperature"));
+    o.temperature = 1.35;
+    o.guidance = 11;
+    CHECK(es_compose_emsync(&req, &o, &s, &rep) == -1 && strstr(es_error(), "guidance"));
+    o.guidance = 1;
     o.candidates = 0;
     CHECK(es_compose_emsync(&req, &o, &s, &rep) == -1 && es_error()[0]);
     o.candidates = 1;
@@ -515,6 +592,7 @@ int main(void)
     test_sample_random();
     test_clock();
     test_clock_land();
+    test_guide();
     test_generate();
     test_pick();
     test_held_notes();

@@ -127,6 +127,24 @@ int cli_music_option(cli_music_opts *o, int opt, const char *arg, const char *cm
         }
         o->candidates = (int)l;
         return 1;
+    case OPT_TEMPERATURE:
+        if (es_parse_double(arg, &o->temperature) || !(o->temperature >= 0.05 && o->temperature <= 5)) {
+            cli_usage_error(cmd, "--temperature must be a number in [0.05, 5], not '%s'", arg);
+            return -1;
+        }
+        return 1;
+    case OPT_GUIDANCE:
+        if (es_parse_double(arg, &o->guidance) || !(o->guidance >= 1 && o->guidance <= 10)) {
+            cli_usage_error(cmd, "--guidance must be a number in [1, 10], not '%s'", arg);
+            return -1;
+        }
+        return 1;
+    case OPT_TOP_P:
+        if (es_parse_double(arg, &o->top_p) || !(o->top_p >= 0.01 && o->top_p <= 1)) {
+            cli_usage_error(cmd, "--top-p must be a number in [0.01, 1], not '%s'", arg);
+            return -1;
+        }
+        return 1;
     default: return 0;
     }
 }
@@ -224,5 +242,8 @@ void cli_fill_options(emsync_options *o, const cli_analysis_opts *a, const cli_m
     o->exact = m->exact;
     o->reference_boundaries = m->reference_boundaries;
     o->candidates = m->candidates;
+    o->temperature = m->temperature;
+    o->top_p = m->top_p;
+    o->guidance = m->guidance;
     o->seed = m->seed;
 }

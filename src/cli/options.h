@@ -12,6 +12,7 @@ enum {
     OPT_VALENCE = 1000, OPT_AROUSAL, OPT_EMOTION, OPT_SEED, OPT_CUTS, OPT_MODEL, OPT_COMPOSER,
     OPT_JSON, OPT_MIDI, OPT_WAV, OPT_SVG, OPT_SOUNDFONT, OPT_ORIGINAL_AUDIO, OPT_CUT_THRESHOLD,
     OPT_MIN_CUT_GAP, OPT_EMOTION_MODE, OPT_DURATION, OPT_EXACT, OPT_REFERENCE_BOUNDARIES, OPT_CANDIDATES, OPT_QUIET, OPT_FACES,
+    OPT_TEMPERATURE, OPT_TOP_P, OPT_GUIDANCE,
 };
 
 
@@ -29,6 +30,7 @@ typedef struct {
     int exact;                /* --exact window mode for the EMSYNC generator */
     int reference_boundaries; /* --reference-boundaries: the reference's 1 s chord rule */
     int candidates;           /* --candidates K */
+    double temperature, top_p, guidance; /* --temperature, --top-p, --guidance; 0 = the model's own */
 } cli_music_opts;
 
 /* The long options every composing subcommand accepts, for the callers' own option tables
@@ -43,7 +45,10 @@ typedef struct {
     {"composer", required_argument, NULL, OPT_COMPOSER},              \
     {"exact", no_argument, NULL, OPT_EXACT},                          \
     {"reference-boundaries", no_argument, NULL, OPT_REFERENCE_BOUNDARIES}, \
-    {"candidates", required_argument, NULL, OPT_CANDIDATES}
+    {"candidates", required_argument, NULL, OPT_CANDIDATES},          \
+    {"temperature", required_argument, NULL, OPT_TEMPERATURE},        \
+    {"top-p", required_argument, NULL, OPT_TOP_P},                    \
+    {"guidance", required_argument, NULL, OPT_GUIDANCE}
 
 /* Options that shape the analysis of a video (score, analyze). */
 typedef struct {

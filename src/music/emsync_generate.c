@@ -17,8 +17,17 @@
 
 void es_emsync_options_default(es_emsync_options *o)
 {
-    *o = (es_emsync_options){.model = NULL, .exact = 0, .temperature = 1.35, .top_p = 0.6, .candidates = 1};
+    *o = (es_emsync_options){.model = NULL, .exact = 0, .temperature = 0, .top_p = 0, .candidates = 1};
 }
+
+void es_emsync_default_sampling(const es_nn_hparams *hp, double *temperature, double *top_p)
+{
+    int released = hp->n_layers == 11 && hp->d_model == 512 && hp->n_heads == 8 && hp->d_ff == 2048 &&
+                   hp->context == 1216 && hp->vocab == ES_VOCAB_SIZE;
+    *temperature = released ? 1.35 : 1.0;
+    *top_p = released ? 0.6 : 1.0;
+}
+
 
 void es_emsync_report_free(es_emsync_report *r)
 {
@@ -223,13 +232,53 @@ static int end_held_notes(candidate *c, long max_ticks, size_t cap)
     return added;
 }
 
-/* Rebuilds candidate k's cache from its window [anchor, n) and leaves the last row's logits. */
-static int prefill(es_nn_state *st, int k, candidate *c, float *logits)
+/* Rebuilds sequence seq's cache from candidate c's window [anchor, n) under mood (v, a) and
+ * leaves the last row's logits. */
+static int prefill_seq(es_nn_state *st, int seq, const candidate *c, double v, double a, float *logits)
 {
     int more = ES_TOK_MORE_INSTRUMENTS;
     float d0 = c->del[c->anchor];
-    if (es_nn_begin(st, k, c->v, c->a, d0, NULL) || es_nn_feed(st, k, &more, &d0, 1, NULL, NULL)) return -1;
-    return es_nn_feed(st, k, c->tok + c->anchor, c->del + c->anchor, (int)(c->n - c->anchor), logits, NULL);
+    if (es_nn_begin(st, seq, v, a, d0, NULL) || es_nn_feed(st, seq, &more, &d0, 1, NULL, NULL)) return -1;
+    return es_nn_feed(st, seq, c->tok + c->anchor, c->del + c->anchor, (int)(c->n - c->anchor), logits, NULL);
+}
+
+void es_emsync_guide(float *cond, const float *uncond, int n, double w)
+{
+    for (int i = 0; i < n; i++)
+        if (isfinite(cond[i]) && isfinite(uncond[i])) cond[i] = (float)(uncond[i] + w * ((double)cond[i] - uncond[i]));
+}
+
+/* Generation state shared by the loop's helpers. With guidance, sequence K + k is candidate k's
+ * twin: the same tokens under a null valence, whose logits go to ulogits. */
+typedef struct {
+    es_nn_state *st;
+    int K, guided;
+    double w;
+    float *logits, *ulogits;
+} gen_ctx;
+
+/* Rebuilds candidate k (and its twin) from its window; leaves guided logits in g->logits. */
+static int prefill(gen_ctx *g, int k, candidate *c)
+{
+    float *lg = g->logits + (size_t)k * ES_VOCAB_SIZE;
+    if (prefill_seq(g->st, k, c, c->v, c->a, lg)) return -1;
+    if (!g->guided) return 0;
+    float *ul = g->ulogits + (size_t)k * ES_VOCAB_SIZE;
+    if (prefill_seq(g->st, g->K + k, c, NAN, c->a, ul)) return -1;
+    if (!isnan(c->v)) es_emsync_guide(lg, ul, ES_VOCAB_SIZE, g->w);
+    return 0;
+}
+
+/* Feeds candidate k's tokens [first, n) to its cache (and its twin's); guided logits result. */
+static int feed(gen_ctx *g, int k, candidate *c, size_t first)
+{
+    float *lg = g->logits + (size_t)k * ES_VOCAB_SIZE;
+    if (es_nn_feed(g->st, k, c->tok + first, c->del + first, (int)(c->n - first), lg, NULL)) return -1;
+    if (!g->guided) return 0;
+    float *ul = g->ulogits + (size_t)k * ES_VOCAB_SIZE;
+    if (es_nn_feed(g->st, g->K + k, c->tok + first, c->del + first, (int)(c->n - first), ul, NULL)) return -1;
+    if (!isnan(c->v)) es_emsync_guide(lg, ul, ES_VOCAB_SIZE, g->w);
+    return 0;
 }
 
 /* The requested mood, averaged over the piece by duration. */
@@ -300,7 +349,7 @@ int es_compose_emsync(const es_compose_request *req, const es_emsync_options *op
     int rc = -1, K = opt->candidates;
     candidate *cand = NULL;
     es_nn_state *st = NULL;
-    float *logits = NULL, *step_logits = NULL;
+    float *logits = NULL, *ulogits = NULL, *step_logits = NULL;
     int *seqs = NULL, *stoks = NULL;
     float *sdels = NULL;
     es_sample_buf *sb = NULL;
@@ -315,8 +364,16 @@ int es_compose_emsync(const es_compose_request *req, const es_emsync_options *op
     for (size_t i = 0; i < req->n_moods; i++) /* NaN is "unknown"; an infinity would poison the logits */
         if (isinf(req->moods[i].valence) || isinf(req->moods[i].arousal))
             return es_fail("emsync composer: mood %zu is infinite", i);
-    if (!(opt->temperature > 0) || !(opt->top_p > 0)) return es_fail("emsync composer: temperature and top-p must be > 0");
+    if (!(opt->temperature >= 0) || !(opt->top_p >= 0) || opt->top_p > 1)
+        return es_fail("emsync composer: temperature must be > 0 and top-p in (0, 1]");
+    if (!(opt->guidance >= 0 && opt->guidance <= 10)) return es_fail("emsync composer: guidance must be in [1, 10]");
     const es_nn_hparams *hp = es_nn_model_hparams(opt->model);
+    double temperature, top_p;
+    es_emsync_default_sampling(hp, &temperature, &top_p);
+    if (opt->temperature > 0) temperature = opt->temperature;
+    if (opt->top_p > 0) top_p = opt->top_p;
+    double guidance = opt->guidance > 1 ? opt->guidance : 1.0;
+    int guided = guidance != 1.0;
     if (hp->vocab != ES_VOCAB_SIZE) return es_fail("emsync composer: model vocabulary is %d, not %d", hp->vocab, ES_VOCAB_SIZE);
     int window = hp->context - 3; /* generated tokens that fit beside the 2 conditions and the instrument token */
     if (window < 2) return es_fail("emsync composer: the model's context of %d is too small", hp->context);
@@ -326,14 +383,17 @@ int es_compose_emsync(const es_compose_request *req, const es_emsync_options *op
     double t0 = es_now();
 
     cand = es_calloc((size_t)K, sizeof *cand);
+    int nseq = guided ? 2 * K : K;
     logits = es_malloc((size_t)K * ES_VOCAB_SIZE * sizeof *logits);
-    step_logits = es_malloc((size_t)K * ES_VOCAB_SIZE * sizeof *step_logits);
-    seqs = es_malloc((size_t)K * sizeof *seqs);
-    stoks = es_malloc((size_t)K * sizeof *stoks);
-    sdels = es_malloc((size_t)K * sizeof *sdels);
+    ulogits = es_malloc((size_t)K * ES_VOCAB_SIZE * sizeof *ulogits);
+    step_logits = es_malloc((size_t)nseq * ES_VOCAB_SIZE * sizeof *step_logits);
+    seqs = es_malloc((size_t)nseq * sizeof *seqs);
+    stoks = es_malloc((size_t)nseq * sizeof *stoks);
+    sdels = es_malloc((size_t)nseq * sizeof *sdels);
     sb = es_malloc(sizeof *sb);
-    st = es_nn_state_new(opt->model, K);
-    if (!cand || !logits || !step_logits || !seqs || !stoks || !sdels || !sb || !st) goto end;
+    st = es_nn_state_new(opt->model, nseq);
+    if (!cand || !logits || !ulogits || !step_logits || !seqs || !stoks || !sdels || !sb || !st) goto end;
+    gen_ctx g = {.st = st, .K = K, .guided = guided, .w = guidance, .logits = logits, .ulogits = ulogits};
     for (int k = 0; k < K; k++) {
         candidate *c = &cand[k];
         c->tok = es_malloc((cap + 1 + 2 * 88 * ES_INSTRUMENT_COUNT) * sizeof *c->tok); /* room for forced OFFs */
@@ -347,7 +407,7 @@ int es_compose_emsync(const es_compose_request *req, const es_emsync_options *op
         memset(c->on_tick, 0xFF, sizeof c->on_tick);
         append_token(c, ES_TOK_BAR, es_emsync_clock_delta(&c->clock));
         c->active = 1;
-        if (prefill(st, k, c, logits + (size_t)k * ES_VOCAB_SIZE)) goto end;
+        if (prefill(&g, k, c)) goto end;
     }
     int refills = 0, capped = 0, mood_changes = 0;
     size_t generated = 0;
@@ -358,7 +418,7 @@ int es_compose_emsync(const es_compose_request *req, const es_emsync_options *op
             candidate *c = &cand[k];
             if (!c->active) continue;
             es_emsync_clock_mask(&c->clock, logits + (size_t)k * ES_VOCAB_SIZE);
-            int s = es_emsync_sample(logits + (size_t)k * ES_VOCAB_SIZE, opt->temperature, opt->top_p, &c->rep,
+            int s = es_emsync_sample(logits + (size_t)k * ES_VOCAB_SIZE, temperature, top_p, &c->rep,
                                      es_rng_uniform(&c->rng), sb, NULL);
             s = es_emsync_clock_steer(&c->clock, s);
             float d = es_emsync_clock_advance(&c->clock, s);
@@ -385,21 +445,29 @@ int es_compose_emsync(const es_compose_request *req, const es_emsync_options *op
                 c->v = m->valence;
                 c->a = m->arousal;
                 refills++;
-                if (prefill(st, k, c, logits + (size_t)k * ES_VOCAB_SIZE)) goto end;
+                if (prefill(&g, k, c)) goto end;
             } else if (forced) {
-                if (es_nn_feed(st, k, c->tok + first_new, c->del + first_new, 1 + forced, logits + (size_t)k * ES_VOCAB_SIZE, NULL))
-                    goto end;
+                if (feed(&g, k, c, first_new)) goto end;
             } else {
-                seqs[count] = k;
-                stoks[count] = s;
-                sdels[count] = d;
-                count++;
+                for (int twin = 0; twin <= guided; twin++) {
+                    seqs[count] = twin ? K + k : k;
+                    stoks[count] = s;
+                    sdels[count] = d;
+                    count++;
+                }
             }
         }
         if (count) {
             if (es_nn_step(st, seqs, stoks, sdels, count, step_logits)) goto end;
-            for (int i = 0; i < count; i++)
-                memcpy(logits + (size_t)seqs[i] * ES_VOCAB_SIZE, step_logits + (size_t)i * ES_VOCAB_SIZE, ES_VOCAB_SIZE * sizeof(float));
+            for (int i = 0; i < count; i++) {
+                int seq = seqs[i];
+                float *dst = seq < K ? logits + (size_t)seq * ES_VOCAB_SIZE : ulogits + (size_t)(seq - K) * ES_VOCAB_SIZE;
+                memcpy(dst, step_logits + (size_t)i * ES_VOCAB_SIZE, ES_VOCAB_SIZE * sizeof(float));
+            }
+            for (int i = 0; guided && i < count; i++)
+                if (seqs[i] < K && !isnan(cand[seqs[i]].v))
+                    es_emsync_guide(logits + (size_t)seqs[i] * ES_VOCAB_SIZE, ulogits + (size_t)seqs[i] * ES_VOCAB_SIZE,
+                                    ES_VOCAB_SIZE, guidance);
         }
         int any = 0;
         double progress = 1;
@@ -449,6 +517,9 @@ int es_compose_emsync(const es_compose_request *req, const es_emsync_options *op
         report->mood_changes = mood_changes;
         report->seconds = dt;
         report->tokens_per_second = dt > 0 ? generated / dt : 0;
+        report->temperature = temperature;
+        report->top_p = top_p;
+        report->guidance = guidance;
     }
     rc = 0;
 end:
@@ -467,6 +538,7 @@ end:
     free(stoks);
     free(seqs);
     free(step_logits);
+    free(ulogits);
     free(logits);
     free(cand);
     return rc;

@@ -25,8 +25,10 @@
 typedef struct {
     const es_nn_model *model;   /* required, borrowed */
     int exact;                  /* 1: reference sliding window (slow); 0: cached re-anchoring */
-    double temperature;         /* 1.35 */
-    double top_p;               /* 0.6 */
+    double temperature;         /* 0: the model's default (es_emsync_default_sampling) */
+    double top_p;               /* 0: the model's default */
+    double guidance;            /* valence guidance weight w >= 1 (see es_emsync_guide);
+                                   0 or 1: none */
     int candidates;             /* K >= 1 sequences sampled together; the one hitting most
                                    boundaries with a <CHORD> wins; among equals, the one whose
                                    note density and major-ness best match the requested
@@ -49,10 +51,29 @@ typedef struct {
     int capped;                 /* 1 when max_tokens stopped the generation */
     double seconds;             /* wall time */
     double tokens_per_second;   /* generated tokens (all candidates) / seconds */
+    double temperature, top_p;  /* the sampling used */
+    double guidance;            /* the valence guidance used (1: none) */
 } es_emsync_report;
 
 /* Fills the defaults listed above (model NULL). */
 void es_emsync_options_default(es_emsync_options *o);
+
+/* The sampling a model gets unless told otherwise. The released model's shapes get the
+ * reference's temperature 1.35 and top-p 0.6 (SPEC §3), tuned by its authors for it. Any other
+ * model gets plain sampling (1.0, 1.0): the bundled model then matches its training music
+ * (note density inside POP909's range); the reference's sharper nucleus doubles its density. */
+void es_emsync_default_sampling(const es_nn_hparams *hp, double *temperature, double *top_p);
+
+/* Classifier-free guidance on valence. A model trained with condition dropout also knows the
+ * music under a null valence; decoding a twin of each candidate with the valence nulled and
+ * taking uncond + w (cond - uncond) pushes the music further toward the requested valence
+ * (w > 1). Costs one more sequence per candidate in the same batch. Entries that are not finite
+ * in either row are left as they are in cond. */
+void es_emsync_guide(float *cond, const float *uncond, int n, double w);
+
+/* The default weight is 1 (none): on the bundled model, weights 2 and 3 lowered the
+ * valence-to-major-ness rank correlation (bench/model-eval.py, 27 pieces: 0.38 at 1, -0.15 at 2,
+ * -0.11 at 3), so guidance is for models whose valence condition carries more. */
 
 /* Composes req->duration seconds of music into *out (zeroed first; notes clipped to the
  * duration, sorted; one chord mark per <CHORD>; tempo 240 bpm like the reference). The seed

@@ -58,6 +58,9 @@ static void setup(es_pipeline *p, const char *input, const emsync_options *o)
     p->exact = o->exact;
     p->reference_boundaries = o->reference_boundaries;
     p->candidates = o->candidates;
+    p->temperature = o->temperature;
+    p->top_p = o->top_p;
+    p->guidance = o->guidance;
     p->soundfont = o->soundfont;
 }
 

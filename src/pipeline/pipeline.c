@@ -161,6 +161,9 @@ static int compose_emsync(es_pipeline *p, const char *model_path, const es_compo
     opt.exact = p->exact;
     opt.reference_boundaries = p->reference_boundaries;
     opt.candidates = p->candidates;
+    opt.temperature = p->temperature;
+    opt.top_p = p->top_p;
+    opt.guidance = p->guidance;
     int r = es_compose_emsync(req, &opt, &p->score, &p->emsync);
     if (r == 0) {
         p->composer_used = "emsync";
@@ -340,6 +343,9 @@ static void json_report(const es_pipeline *p, es_json *j, const char *video, con
         es_json_kv_number(j, "tokens_per_second", p->emsync.tokens_per_second);
         es_json_kv_number(j, "seconds", p->emsync.seconds);
         es_json_kv_int(j, "candidates", p->candidates);
+        es_json_kv_number(j, "temperature", p->emsync.temperature);
+        es_json_kv_number(j, "top_p", p->emsync.top_p);
+        es_json_kv_number(j, "valence_guidance", p->emsync.guidance);
         es_json_kv_int(j, "chosen", p->emsync.chosen);
         es_json_kv_int(j, "boundaries_hit", (long long)p->emsync.boundaries_hit);
         es_json_kv_int(j, "boundaries_missed", (long long)(p->n_bounds - p->emsync.boundaries_hit));

@@ -35,6 +35,7 @@ typedef struct {
     emsync_composer composer;
     const char *model;            /* EMSYNC checkpoint path, or NULL to look one up */
     int exact, candidates;        /* EMSYNC generator window mode and candidate count */
+    double temperature, top_p, guidance; /* EMSYNC sampling, 0 = the model's own */
     int reference_boundaries;     /* EMSYNC: the reference's 1 s chord rule instead of landing */
     const char *model_source;     /* where the model was found (es_find_model_from) */
     const char *soundfont;        /* NULL: es_default_soundfont() */

@@ -46,6 +46,14 @@ check "a chord lands on each cut" [ "$("$ES_BIN" eval b.mid --cuts 6,13 --json -
 "$ES_BIN" compose --duration 20 --valence 0.6 --arousal 0.3 --cuts 6,13 --seed 3 --reference-boundaries -o br.mid --json br.json -q ||
   fail "--reference-boundaries failed"
 check "the reference rule reported" [ "$(jq -r .music.generation.boundaries br.json)" = reference ]
+check "the bundled model samples plainly" [ "$(jq -c '[.music.generation.temperature, .music.generation.top_p]' b.json)" = "[1,1]" ]
+"$ES_BIN" compose --duration 20 --valence 0.6 --arousal 0.3 --cuts 6,13 --seed 3 --temperature 1.35 --top-p 0.6 -o bt.mid --json bt.json -q ||
+  fail "--temperature/--top-p failed"
+check "--temperature and --top-p reported" [ "$(jq -c '[.music.generation.temperature, .music.generation.top_p]' bt.json)" = "[1.35,0.6]" ]
+check "--temperature and --top-p change the music" not cmp -s b.mid bt.mid
+check "no valence guidance by default" [ "$(jq .music.generation.valence_guidance b.json)" = 1 ]
+"$ES_BIN" compose --duration 6 --valence 0.6 --arousal 0 --cuts 3 --seed 3 --guidance 2 -o bg.mid --json bg.json -q || fail "--guidance failed"
+check "--guidance reported" [ "$(jq .music.generation.valence_guidance bg.json)" = 2 ]
 # a binary with no model beside it and none in the data directories
 mkdir -p bare/bin && cp "$ES_BIN" bare/bin/emsync
 ES_BIN="$scratch/bare/bin/emsync" expect_error 1 "no EMSYNC checkpoint" -- compose --duration 5 --composer emsync -o x.mid
@@ -60,5 +68,9 @@ expect_error 2 "--duration must be"        -- compose --duration 1e9 -o x.mid
 expect_error 2 "-o OUT.mid is required"    -- compose --duration 5
 expect_error 2 "'x' is not a time"         -- compose --duration 5 --cuts 1,x -o x.mid
 expect_error 2 "--candidates"              -- compose --duration 5 --candidates 0 -o x.mid
+expect_error 2 "--temperature must be"     -- compose --duration 5 --temperature 0 -o x.mid
+expect_error 2 "--top-p must be"           -- compose --duration 5 --top-p 1.5 -o x.mid
+expect_error 2 "--top-p must be"           -- compose --duration 5 --top-p nan -o x.mid
+expect_error 2 "--guidance must be"        -- compose --duration 5 --guidance 0.5 -o x.mid
 expect_error 1 "joy.mid: already exists"   -- compose --duration 5 -o "$scratch/joy.mid"
 finish
