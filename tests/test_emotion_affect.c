@@ -119,9 +119,48 @@ static void test_clips(void)
     free(mixed);
 }
 
+/* Hand-built scenes: a 0.08 s fade-in "scene", a scene dominated by half-joyful faces, the same
+ * picture without faces, and a scene whose features could not be measured. */
+static void test_faces_and_short_scenes(void)
+{
+    es_scene_affect sc[4];
+    memset(sc, 0, sizeof sc);
+    double edges[5] = {0, 0.08, 6, 12, 18};
+    for (int i = 0; i < 4; i++) {
+        sc[i].start = edges[i];
+        sc[i].end = edges[i + 1];
+        sc[i].n_frames = 10;
+        sc[i].brightness = 0.42; /* the reference mean: colour says neutral */
+        sc[i].saturation = 0.35;
+        sc[i].motion = 0.01;
+        sc[i].loudness_lufs = ES_AUDIO_FLOOR_DB;
+    }
+    sc[0].brightness = 0.05; /* the fade-in is dark: on its own it would read sad */
+    sc[1].face_weight = 1;
+    sc[1].face_frames = 12;
+    sc[1].expressions[ES_EMO_JOY] = 0.5;
+    sc[1].expressions[ES_EMO_NEUTRAL] = 0.5;
+    sc[3].brightness = NAN;
+    sc[3].motion = NAN;
+    es_affect_fuse(sc, 4);
+    fprintf(stderr, "faces (%.3f, %.3f), no faces (%.3f, %.3f), fade-in (%.3f, %.3f), unmeasured (%.3f, %.3f)\n",
+            sc[1].valence, sc[1].arousal, sc[2].valence, sc[2].arousal, sc[0].valence, sc[0].arousal,
+            sc[3].valence, sc[3].arousal);
+    /* EMSYNC's table reads half joy, half neutral as +0.40: a face-dominated scene comes close */
+    CHECK(sc[1].valence >= 0.3 && sc[1].valence <= 0.45);
+    CHECK(sc[1].valence > sc[2].valence + 0.25);
+    CHECK(sc[0].valence == sc[1].valence && sc[0].arousal == sc[1].arousal);
+    for (int i = 0; i < 4; i++)
+        CHECK(isfinite(sc[i].valence) && isfinite(sc[i].arousal) && fabs(sc[i].valence) <= 1 && fabs(sc[i].arousal) <= 1);
+    double v, a;
+    es_affect_video(sc, 4, &v, &a);
+    CHECK(isfinite(v) && isfinite(a));
+}
+
 int main(void)
 {
     test_table();
+    test_faces_and_short_scenes();
     test_scene_features();
     test_clips();
     return check_report("test_emotion_affect");

@@ -10,7 +10,8 @@
  *   arousal: a Hanjalic & Xu (2005) style mix of normalised motion activity, cut rate and sound
  *            energy, plus colour arousal A = -0.31 B + 0.60 S, and faces likewise.
  * Short scenes carry less evidence, so their estimates are shrunk toward the whole video's
- * (confidence-weighted), which steadies noise without blurring a change between long scenes. */
+ * (confidence-weighted), which steadies noise without blurring a change between long scenes.
+ * A scene shorter than ES_MIN_MOOD_SCENE takes the mood of its longer neighbour. */
 #ifndef ES_AFFECT_H
 #define ES_AFFECT_H
 
@@ -43,6 +44,9 @@ typedef struct {
  * Returns 0 or -1. */
 int es_affect_scenes(const es_media_analysis *a, const double *bounds, size_t n_bounds,
                      double cut_threshold, es_scene_affect **out, size_t *n_out);
+
+/* Seconds a scene needs to get a mood of its own. */
+#define ES_MIN_MOOD_SCENE 1.0
 
 /* Fuses each scene's features into valence, arousal and confidence (see above). */
 void es_affect_fuse(es_scene_affect *scenes, size_t n);
