@@ -34,6 +34,7 @@ typedef struct {
     int cuts_given;                /* 1: use cuts (even none) */
     int emotion_per_video;         /* 1: one mood for the whole video, as EMSYNC (0) */
     int faces;                     /* read facial expressions when the models are installed (1) */
+    double mood_contrast;          /* stretch of each scene's distance from the video's mood (1.5) */
     int fixed_mood;                /* 1: use valence/arousal instead of estimating (0) */
     double valence, arousal;       /* in [-1, 1], with fixed_mood */
     /* music */

@@ -55,7 +55,7 @@ static void test_scene_features(void)
         /* the opening cut at 4 s is the boundary; the one at 7 s is rhythm: 1 per 6 s */
         CHECK_NEAR(sc[1].cut_rate, 10.0, 1e-9);
         CHECK(sc[0].loudness_lufs == ES_AUDIO_FLOOR_DB);
-        es_affect_fuse(sc, n);
+        es_affect_fuse(sc, n, 1.0);
         CHECK(sc[1].valence > sc[0].valence);
         CHECK(sc[1].arousal > sc[0].arousal);
         for (size_t s = 0; s < n; s++) {
@@ -82,7 +82,7 @@ static int analyse(const char *name, const double *bounds, size_t n_bounds, es_s
         return -1;
     }
     int r = es_affect_scenes(&a, bounds, n_bounds, 0.27, sc, n);
-    if (r == 0) es_affect_fuse(*sc, *n);
+    if (r == 0) es_affect_fuse(*sc, *n, 1.0);
     es_media_analysis_free(&a);
     return r;
 }
@@ -142,7 +142,7 @@ static void test_faces_and_short_scenes(void)
     sc[1].expressions[ES_EMO_NEUTRAL] = 0.5;
     sc[3].brightness = NAN;
     sc[3].motion = NAN;
-    es_affect_fuse(sc, 4);
+    es_affect_fuse(sc, 4, 1.0);
     fprintf(stderr, "faces (%.3f, %.3f), no faces (%.3f, %.3f), fade-in (%.3f, %.3f), unmeasured (%.3f, %.3f)\n",
             sc[1].valence, sc[1].arousal, sc[2].valence, sc[2].arousal, sc[0].valence, sc[0].arousal,
             sc[3].valence, sc[3].arousal);
@@ -157,8 +157,68 @@ static void test_faces_and_short_scenes(void)
     CHECK(isfinite(v) && isfinite(a));
 }
 
+static double parts_sum(const double *p)
+{
+    double x = 0;
+    for (int c = 0; c < ES_CUE_COUNT; c++) x += p[c];
+    return x;
+}
+
+/* The cue terms add up to each mood, and --mood-contrast stretches distances from the video's
+ * mood: recomputed here from the contrast-1 estimate by the formula, on scenes far from the
+ * limits. */
+static void test_contrast_and_parts(void)
+{
+    es_scene_affect base[3], sc[3];
+    memset(base, 0, sizeof base);
+    double b[3] = {0.30, 0.45, 0.55}, m[3] = {0.0, 0.01, 0.03};
+    for (int i = 0; i < 3; i++) {
+        base[i].start = 5.0 * i;
+        base[i].end = 5.0 * (i + 1);
+        base[i].n_frames = 50;
+        base[i].brightness = b[i];
+        base[i].saturation = 0.35;
+        base[i].motion = m[i];
+        base[i].loudness_lufs = ES_AUDIO_FLOOR_DB;
+    }
+    memcpy(sc, base, sizeof sc);
+    es_affect_fuse(sc, 3, 1.0);
+    double v1[3], a1[3];
+    for (int i = 0; i < 3; i++) {
+        v1[i] = sc[i].valence;
+        a1[i] = sc[i].arousal;
+        CHECK_NEAR(parts_sum(sc[i].valence_parts), sc[i].valence, 1e-12);
+        CHECK_NEAR(parts_sum(sc[i].arousal_parts), sc[i].arousal, 1e-12);
+        CHECK(sc[i].valence_parts[ES_CUE_COLOUR] != 0 && sc[i].arousal_parts[ES_CUE_MOTION] >= 0);
+        CHECK(sc[i].valence_parts[ES_CUE_FACES] == 0);
+    }
+    CHECK(v1[0] < v1[1] && v1[1] < v1[2] && a1[0] < a1[2]);
+    double mv, ma;
+    es_affect_video(sc, 3, &mv, &ma); /* equal lengths and confidences: the plain mean */
+    memcpy(sc, base, sizeof sc);
+    es_affect_fuse(sc, 3, 2.0);
+    for (int i = 0; i < 3; i++) {
+        CHECK_NEAR(sc[i].valence, mv + 2 * (v1[i] - mv), 1e-9);
+        CHECK_NEAR(sc[i].arousal, ma + 2 * (a1[i] - ma), 1e-9);
+        CHECK_NEAR(parts_sum(sc[i].valence_parts), sc[i].valence, 1e-12);
+    }
+    fprintf(stderr, "contrast 2: valence %.3f %.3f %.3f (at 1: %.3f %.3f %.3f)\n", sc[0].valence, sc[1].valence,
+            sc[2].valence, v1[0], v1[1], v1[2]);
+    memcpy(sc, base, sizeof sc);
+    es_affect_fuse(sc, 3, 0.0);
+    for (int i = 0; i < 3; i++) CHECK_NEAR(sc[i].valence, mv, 1e-9);
+    /* a stretch past the range is clipped, and the clipping is booked */
+    for (int i = 0; i < 3; i++) base[i].motion = i == 2 ? 0.2 : 0.0;
+    memcpy(sc, base, sizeof sc);
+    es_affect_fuse(sc, 3, 3.0);
+    CHECK(sc[2].arousal <= 1 && sc[0].arousal >= -1);
+    CHECK(sc[0].arousal_parts[ES_CUE_LIMIT] != 0 || sc[2].arousal_parts[ES_CUE_LIMIT] != 0);
+    for (int i = 0; i < 3; i++) CHECK_NEAR(parts_sum(sc[i].arousal_parts), sc[i].arousal, 1e-12);
+}
+
 int main(void)
 {
+    test_contrast_and_parts();
     test_table();
     test_faces_and_short_scenes();
     test_scene_features();

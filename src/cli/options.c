@@ -188,6 +188,7 @@ void cli_analysis_opts_init(cli_analysis_opts *o)
     o->min_cut_gap = d.min_cut_gap;
     o->emotion_per_video = d.emotion_per_video;
     o->faces = d.faces;
+    o->mood_contrast = d.mood_contrast;
 }
 
 int cli_analysis_option(cli_analysis_opts *o, int opt, const char *arg, const char *cmd)
@@ -213,6 +214,12 @@ int cli_analysis_option(cli_analysis_opts *o, int opt, const char *arg, const ch
             return -1;
         }
         return 1;
+    case OPT_MOOD_CONTRAST:
+        if (es_parse_double(arg, &o->mood_contrast) || !(o->mood_contrast >= 0 && o->mood_contrast <= 3)) {
+            cli_usage_error(cmd, "--mood-contrast must be a number in [0, 3], not '%s'", arg);
+            return -1;
+        }
+        return 1;
     case OPT_FACES:
         if (cli_on_off(arg, &o->faces)) {
             cli_usage_error(cmd, "--faces must be on or off, not '%s'", arg);
@@ -232,6 +239,7 @@ void cli_fill_options(emsync_options *o, const cli_analysis_opts *a, const cli_m
         o->min_cut_gap = a->min_cut_gap;
         o->emotion_per_video = a->emotion_per_video;
         o->faces = a->faces;
+        o->mood_contrast = a->mood_contrast;
     }
     o->cuts = m->cuts;
     o->n_cuts = m->n_cuts;

@@ -12,7 +12,7 @@ enum {
     OPT_VALENCE = 1000, OPT_AROUSAL, OPT_EMOTION, OPT_SEED, OPT_CUTS, OPT_MODEL, OPT_COMPOSER,
     OPT_JSON, OPT_MIDI, OPT_WAV, OPT_SVG, OPT_SOUNDFONT, OPT_ORIGINAL_AUDIO, OPT_CUT_THRESHOLD,
     OPT_MIN_CUT_GAP, OPT_EMOTION_MODE, OPT_DURATION, OPT_EXACT, OPT_REFERENCE_BOUNDARIES, OPT_CANDIDATES, OPT_QUIET, OPT_FACES,
-    OPT_TEMPERATURE, OPT_TOP_P, OPT_GUIDANCE,
+    OPT_TEMPERATURE, OPT_TOP_P, OPT_GUIDANCE, OPT_MOOD_CONTRAST,
 };
 
 
@@ -52,7 +52,7 @@ typedef struct {
 
 /* Options that shape the analysis of a video (score, analyze). */
 typedef struct {
-    double cut_threshold, min_cut_gap;
+    double cut_threshold, min_cut_gap, mood_contrast;
     int emotion_per_video;
     int faces;
 } cli_analysis_opts;
@@ -61,7 +61,8 @@ typedef struct {
     {"cut-threshold", required_argument, NULL, OPT_CUT_THRESHOLD},    \
     {"min-cut-gap", required_argument, NULL, OPT_MIN_CUT_GAP},        \
     {"emotion-mode", required_argument, NULL, OPT_EMOTION_MODE},      \
-    {"faces", required_argument, NULL, OPT_FACES}
+    {"faces", required_argument, NULL, OPT_FACES},                    \
+    {"mood-contrast", required_argument, NULL, OPT_MOOD_CONTRAST}
 
 /* Usage lines for the analysis options, as printed by --help. */
 #define CLI_ANALYSIS_USAGE                                                                         \
@@ -71,7 +72,9 @@ typedef struct {
     "                           none (default: detected)\n"                                       \
     "      --emotion-mode M     scene (a mood per scene, default) | video (one mood, as EMSYNC)\n"  \
     "      --faces on|off       read facial expressions when the face models are installed\n"      \
-    "                           (default on)\n"
+    "                           (default on)\n"                                                  \
+    "      --mood-contrast X    stretch each scene's distance from the video's mood, [0, 3]\n"   \
+    "                           (default 1.5; 1 = as estimated, 0 = the video's mood everywhere)\n"
 
 void cli_analysis_opts_init(cli_analysis_opts *o);
 

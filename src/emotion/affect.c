@@ -137,60 +137,109 @@ static void colour_affect(const es_scene_affect *sc, double *pleasure, double *a
     *arousal = tanh(0.35 * (-0.31 * zb + 0.60 * zs));
 }
 
-void es_affect_fuse(es_scene_affect *scenes, size_t n)
+static const char *const cue_names[ES_CUE_COUNT] = {"colour", "warmth", "motion", "cuts", "loudness",
+                                                    "onsets", "faces", "base", "video", "limit"};
+
+const char *es_cue_name(es_cue c) { return c >= 0 && c < ES_CUE_COUNT ? cue_names[c] : "?"; }
+
+static double sum_parts(const double *parts)
 {
-    double total_w = 0, mean_v = 0, mean_a = 0;
+    double x = 0;
+    for (int c = 0; c < ES_CUE_COUNT; c++) x += parts[c];
+    return x;
+}
+
+/* Sets *value to the parts' sum clipped to [-1, 1] and books what clipping took under limit. */
+static void settle(double *parts, double *value)
+{
+    for (int c = 0; c < ES_CUE_COUNT; c++)
+        if (!isfinite(parts[c])) parts[c] = 0; /* an unmeasurable feature must not reach the composer */
+    double x = sum_parts(parts);
+    *value = clip(x, -1, 1);
+    parts[ES_CUE_LIMIT] += *value - x;
+}
+
+/* value <- keep * value + (1 - keep) * toward, term by term. */
+static void pull(double *parts, double *value, double keep, double toward)
+{
+    for (int c = 0; c < ES_CUE_COUNT; c++) parts[c] *= keep;
+    parts[ES_CUE_VIDEO] += (1 - keep) * toward;
+    settle(parts, value);
+}
+
+/* The confidence-weighted mean mood of the scenes. Returns 0 when no scene has weight. */
+static int video_mood(const es_scene_affect *scenes, size_t n, double *v, double *a)
+{
+    double total = 0, mv = 0, ma = 0;
+    for (size_t s = 0; s < n; s++) {
+        double w = scenes[s].confidence * fmax(scenes[s].end - scenes[s].start, 1e-3);
+        total += w;
+        mv += w * scenes[s].valence;
+        ma += w * scenes[s].arousal;
+    }
+    if (!(total > 0)) return 0;
+    *v = mv / total;
+    *a = ma / total;
+    return 1;
+}
+
+void es_affect_fuse(es_scene_affect *scenes, size_t n, double contrast)
+{
     for (size_t s = 0; s < n; s++) {
         es_scene_affect *sc = &scenes[s];
+        double *pv = sc->valence_parts, *pa = sc->arousal_parts;
+        memset(sc->valence_parts, 0, sizeof sc->valence_parts);
+        memset(sc->arousal_parts, 0, sizeof sc->arousal_parts);
         double colour_v, colour_a;
         colour_affect(sc, &colour_v, &colour_a);
         /* warm hues read as more pleasant and arousing than cool ones (Wilms & Oberfeld 2018) */
         double warmth = clip(sc->warmth * 2.0, -1, 1);
-        double valence = 0.8 * colour_v + 0.2 * warmth;
-
-        /* Hanjalic & Xu: normalised motion, rhythm (cuts) and sound energy */
-        double motion = saturate(sc->motion, MOTION_SCALE);
-        double rhythm = saturate(sc->cut_rate, CUT_RATE_SCALE);
-        int has_sound = sc->loudness_lufs > ES_AUDIO_FLOOR_DB;
-        double sound = has_sound ? clip((sc->loudness_lufs - LOUDNESS_QUIET) / (LOUDNESS_LOUD - LOUDNESS_QUIET), 0, 1) : 0;
-        double onsets = saturate(sc->onset_rate, ONSET_RATE_SCALE);
-        double excitement;
-        if (has_sound) excitement = 0.40 * motion + 0.15 * rhythm + 0.25 * sound + 0.20 * onsets;
-        else excitement = 0.70 * motion + 0.30 * rhythm;
-        double arousal = 0.8 * (2.0 * excitement - 1.0) + 0.2 * colour_a;
 
         /* faces: the expression mixture through EMSYNC's table, trusted by how much face was seen:
          * face_weight is the mean over sampled frames of detector score x size (full at 2% of the
          * frame); the square root lets faces in half the frames still carry 70% of full trust */
+        double face_v = 0, face_a = 0, trust = 0;
         if (sc->face_weight > 0) {
-            double face_v, face_a;
             es_emotion_mix(sc->expressions, &face_v, &face_a);
-            double trust = FACE_TRUST_MAX * sqrt(clip(sc->face_weight, 0, 1));
-            valence = (1 - trust) * valence + trust * face_v;
-            arousal = (1 - 0.5 * trust) * arousal + 0.5 * trust * face_a;
+            trust = FACE_TRUST_MAX * sqrt(clip(sc->face_weight, 0, 1));
         }
-        /* a feature that could not be measured (NaN) must not reach the composer */
-        sc->valence = isfinite(valence) ? clip(valence, -1, 1) : 0;
-        sc->arousal = isfinite(arousal) ? clip(arousal, -1, 1) : 0;
+        pv[ES_CUE_COLOUR] = (1 - trust) * 0.8 * colour_v;
+        pv[ES_CUE_WARMTH] = (1 - trust) * 0.2 * warmth;
+        pv[ES_CUE_FACES] = trust * face_v;
+
+        /* Hanjalic & Xu: normalised motion, rhythm (cuts) and sound energy, an excitement in
+         * [0, 1] mapped onto [-0.8, 0.8]; faces take half the share they take of valence */
+        double keep_a = 0.8 * (1 - 0.5 * trust);
+        double motion = saturate(sc->motion, MOTION_SCALE);
+        double rhythm = saturate(sc->cut_rate, CUT_RATE_SCALE);
+        if (sc->loudness_lufs > ES_AUDIO_FLOOR_DB) {
+            double sound = clip((sc->loudness_lufs - LOUDNESS_QUIET) / (LOUDNESS_LOUD - LOUDNESS_QUIET), 0, 1);
+            pa[ES_CUE_MOTION] = keep_a * 2 * 0.40 * motion;
+            pa[ES_CUE_CUTS] = keep_a * 2 * 0.15 * rhythm;
+            pa[ES_CUE_LOUDNESS] = keep_a * 2 * 0.25 * sound;
+            pa[ES_CUE_ONSETS] = keep_a * 2 * 0.20 * saturate(sc->onset_rate, ONSET_RATE_SCALE);
+        } else {
+            pa[ES_CUE_MOTION] = keep_a * 2 * 0.70 * motion;
+            pa[ES_CUE_CUTS] = keep_a * 2 * 0.30 * rhythm;
+        }
+        pa[ES_CUE_BASE] = -keep_a;
+        pa[ES_CUE_COLOUR] = (1 - 0.5 * trust) * 0.2 * colour_a;
+        pa[ES_CUE_FACES] = 0.5 * trust * face_a;
+        settle(pv, &sc->valence);
+        settle(pa, &sc->arousal);
 
         /* evidence grows with the scene's length and with seen faces */
         double len = fmax(sc->end - sc->start, 0);
         sc->confidence = clip(0.25 + 0.6 * saturate(len, 3.0) + 0.15 * clip(sc->face_weight, 0, 1), 0, 1);
         if (sc->n_frames == 0) sc->confidence = 0.05;
-        double w = sc->confidence * fmax(len, 1e-3);
-        total_w += w;
-        mean_v += w * sc->valence;
-        mean_a += w * sc->arousal;
     }
-    if (total_w <= 0) return;
-    mean_v /= total_w;
-    mean_a /= total_w;
+    double mean_v, mean_a;
+    if (!video_mood(scenes, n, &mean_v, &mean_a)) return;
     /* shrink low-evidence scenes toward the video's mood; long scenes keep their own */
     for (size_t s = 0; s < n; s++) {
         es_scene_affect *sc = &scenes[s];
-        double keep = sc->confidence;
-        sc->valence = keep * sc->valence + (1 - keep) * mean_v;
-        sc->arousal = keep * sc->arousal + (1 - keep) * mean_a;
+        pull(sc->valence_parts, &sc->valence, sc->confidence, mean_v);
+        pull(sc->arousal_parts, &sc->arousal, sc->confidence, mean_a);
     }
     /* a scene too short to have a mood of its own (a fade-in detected as a cut) takes its longer
      * neighbour's, so the music changes mood only where a real scene begins */
@@ -207,6 +256,15 @@ void es_affect_fuse(es_scene_affect *scenes, size_t n)
         if (!from) continue;
         sc->valence = from->valence;
         sc->arousal = from->arousal;
+        memcpy(sc->valence_parts, from->valence_parts, sizeof sc->valence_parts);
+        memcpy(sc->arousal_parts, from->arousal_parts, sizeof sc->arousal_parts);
+    }
+    /* contrast: each scene's distance from the video's mood, stretched */
+    if (!(contrast >= 0) || contrast == 1 || !video_mood(scenes, n, &mean_v, &mean_a)) return;
+    for (size_t s = 0; s < n; s++) {
+        es_scene_affect *sc = &scenes[s];
+        pull(sc->valence_parts, &sc->valence, contrast, mean_v);
+        pull(sc->arousal_parts, &sc->arousal, contrast, mean_a);
     }
 }
 

@@ -20,6 +20,16 @@
 #include "emotion/ekman.h"
 #include "media/decode.h"
 
+/* The terms a scene's valence and arousal are the sum of, so a user can see why a scene reads
+ * as it does. base: arousal's floor when nothing excites; video: the pull toward the video's
+ * mood (shrinkage by confidence and --mood-contrast); limit: what clipping to [-1, 1] took. */
+typedef enum {
+    ES_CUE_COLOUR, ES_CUE_WARMTH, ES_CUE_MOTION, ES_CUE_CUTS, ES_CUE_LOUDNESS, ES_CUE_ONSETS,
+    ES_CUE_FACES, ES_CUE_BASE, ES_CUE_VIDEO, ES_CUE_LIMIT, ES_CUE_COUNT
+} es_cue;
+
+const char *es_cue_name(es_cue c);
+
 typedef struct {
     double start, end;          /* seconds */
     size_t n_frames;
@@ -36,6 +46,7 @@ typedef struct {
     /* fused estimate */
     double valence, arousal;    /* [-1, 1] */
     double confidence;          /* 0..1 */
+    double valence_parts[ES_CUE_COUNT], arousal_parts[ES_CUE_COUNT]; /* sum to valence, arousal */
 } es_scene_affect;
 
 /* Splits the analysis at the boundaries (ascending seconds) into n_bounds + 1 scenes over
@@ -45,11 +56,19 @@ typedef struct {
 int es_affect_scenes(const es_media_analysis *a, const double *bounds, size_t n_bounds,
                      double cut_threshold, es_scene_affect **out, size_t *n_out);
 
+/* Default mood contrast. Shrinking toward the video's mood keeps 63-77% of a 3-5 s scene's own
+ * estimate (its confidence); stretching by 1.5 gives such scenes back their full distance from
+ * the video's mood, so shrinkage ranks scenes by evidence without narrowing the range the
+ * music gets, while a half-second scene (keep 0.45) still moves less than its own estimate. */
+#define ES_MOOD_CONTRAST 1.5
+
 /* Seconds a scene needs to get a mood of its own. */
 #define ES_MIN_MOOD_SCENE 1.0
 
-/* Fuses each scene's features into valence, arousal and confidence (see above). */
-void es_affect_fuse(es_scene_affect *scenes, size_t n);
+/* Fuses each scene's features into valence, arousal and confidence (see above), then stretches
+ * each scene's distance from the video's mood by contrast (1: as estimated; ES_MOOD_CONTRAST
+ * by default in the pipeline). */
+void es_affect_fuse(es_scene_affect *scenes, size_t n, double contrast);
 
 /* One pair for the whole video: the duration- and confidence-weighted mean of the scenes. */
 void es_affect_video(const es_scene_affect *scenes, size_t n, double *valence, double *arousal);

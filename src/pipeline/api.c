@@ -29,6 +29,7 @@ void emsync_options_default(emsync_options *o)
     o->cut_threshold = ES_SCENE_THRESHOLD;
     o->min_cut_gap = ES_SCENE_MIN_GAP;
     o->faces = 1;
+    o->mood_contrast = ES_MOOD_CONTRAST;
     o->candidates = 1;
     o->seed = 1;
 }
@@ -49,6 +50,7 @@ static void setup(es_pipeline *p, const char *input, const emsync_options *o)
     p->user_cuts_given = o->cuts_given;
     p->emotion_per_video = o->emotion_per_video;
     p->faces = o->faces;
+    p->mood_contrast = o->mood_contrast;
     p->fixed_mood = o->fixed_mood;
     p->fixed_valence = o->valence;
     p->fixed_arousal = o->arousal;

@@ -69,7 +69,7 @@ static int choose_moods(es_pipeline *p)
     if (es_affect_scenes(&p->analysis, p->bounds, p->n_bounds, p->cut_threshold, &p->scenes, &p->n_scenes))
         return -1;
     es_sampler_apply(&p->sampler, p->scenes, p->n_scenes);
-    es_affect_fuse(p->scenes, p->n_scenes);
+    es_affect_fuse(p->scenes, p->n_scenes, p->mood_contrast);
 
     int one_mood = p->fixed_mood || p->emotion_per_video;
     p->n_moods = one_mood ? 1 : p->n_scenes;
@@ -268,6 +268,7 @@ static void json_report(const es_pipeline *p, es_json *j, const char *video, con
     es_json_begin_object(j);
     es_json_kv_string(j, "mode", p->fixed_mood ? "fixed" : p->emotion_per_video ? "video" : "scene");
     es_json_kv_string(j, "faces", p->faces_status);
+    es_json_kv_number(j, "mood_contrast", p->mood_contrast);
     es_json_key(j, "scenes");
     es_json_begin_array(j);
     for (size_t s = 0; s < p->n_scenes; s++) {
@@ -278,6 +279,16 @@ static void json_report(const es_pipeline *p, es_json *j, const char *video, con
         es_json_kv_number(j, "valence", sc->valence);
         es_json_kv_number(j, "arousal", sc->arousal);
         es_json_kv_number(j, "confidence", sc->confidence);
+        es_json_key(j, "cues"); /* the terms valence and arousal are the sums of */
+        es_json_begin_object(j);
+        for (int axis = 0; axis < 2; axis++) {
+            es_json_key(j, axis ? "arousal" : "valence");
+            es_json_begin_object(j);
+            for (int c = 0; c < ES_CUE_COUNT; c++)
+                es_json_kv_number(j, es_cue_name((es_cue)c), axis ? sc->arousal_parts[c] : sc->valence_parts[c]);
+            es_json_end_object(j);
+        }
+        es_json_end_object(j);
         es_json_key(j, "features");
         es_json_begin_object(j);
         es_json_kv_number(j, "brightness", sc->brightness);

@@ -40,6 +40,7 @@ typedef struct {
     const char *model_source;     /* where the model was found (es_find_model_from) */
     const char *soundfont;        /* NULL: es_default_soundfont() */
     int faces;                    /* run the face nets when their models are installed (default 1) */
+    double mood_contrast;         /* es_affect_fuse's contrast */
 
     /* results */
     es_media_analysis analysis;
