@@ -9,6 +9,8 @@ check "JSON on stdout" jq -e . mixed.json >/dev/null
 check "one boundary at 6 s" [ "$(jq -c '[.cuts.boundaries[] | (. * 100 | round) / 100]' mixed.json)" = "[6]" ]
 check "two scenes" [ "$(jq '.emotion.scenes | length' mixed.json)" = 2 ]
 check "valence rises at the cut" jq -e '.emotion.scenes[1].valence > .emotion.scenes[0].valence + 0.3' mixed.json
+check "each scene's cue terms add up to its mood" jq -e '[.emotion.scenes[] | ((.cues.valence | add) - .valence | fabs < 1e-6), ((.cues.arousal | add) - .arousal | fabs < 1e-6)] | all' mixed.json
+check "the mood contrast is reported" jq -e '.emotion.mood_contrast == 1.5' mixed.json
 check "arousal rises at the cut" jq -e '.emotion.scenes[1].arousal > .emotion.scenes[0].arousal + 0.5' mixed.json
 check "confidence in (0, 1]" jq -e '[.emotion.scenes[].confidence | select(. > 0 and . <= 1)] | length == 2' mixed.json
 check "no music section before composing" jq -e 'has("music") | not' mixed.json
@@ -32,6 +34,8 @@ check "a chord at the cut" jq -e '[.music.chords[] | select((.time - 6) | fabs <
 
 expect_error 1 "nothing.mp4: "         -- analyze "$d/nothing.mp4"
 expect_error 2 "--faces must be on or off" -- analyze "$d/mixed.mp4" --faces maybe
+expect_error 2 "--mood-contrast must be" -- analyze "$d/mixed.mp4" --mood-contrast 4
+expect_error 2 "--mood-contrast must be" -- analyze "$d/mixed.mp4" --mood-contrast nan
 touch exists.svg
 expect_error 1 "exists.svg: already exists" -- analyze "$d/mixed.mp4" --svg "$scratch/exists.svg"
 finish
