@@ -78,6 +78,7 @@ typedef struct {
     float *resampled; size_t cap_resampled;
     float block[BLOCK_SAMPLES]; int block_n;
     double prev_sub_db; int have_sub;
+    float prev_sample; /* last sample of the previous block, for the first difference */
     double audio_t0; int audio_started; size_t audio_samples;
     int a_fmt, a_rate, a_channels; /* input the resampler was set up for */
     int audio_off;                 /* 1 when the audio could not be decoded or resampled */
@@ -323,13 +324,17 @@ static int audio_block(dec *d)
     double ss = 0, onset = 0;
     for (int s0 = 0; s0 + SUB_SAMPLES <= n; s0 += SUB_SAMPLES) {
         double sub = 0;
-        for (int i = s0; i < s0 + SUB_SAMPLES; i++) sub += (double)d->block[i] * d->block[i];
+        for (int i = s0; i < s0 + SUB_SAMPLES; i++) {
+            double diff = (double)d->block[i] - (i ? d->block[i - 1] : d->prev_sample);
+            sub += diff * diff;
+        }
         double db = to_db(sub / SUB_SAMPLES, ONSET_FLOOR_DB);
         if (d->have_sub && db > d->prev_sub_db + ONSET_MIN_RISE_DB) onset += db - d->prev_sub_db;
         d->prev_sub_db = db;
         d->have_sub = 1;
     }
     for (int i = 0; i < n; i++) ss += (double)d->block[i] * d->block[i];
+    if (n) d->prev_sample = d->block[n - 1];
     b->time = d->audio_t0 + (double)d->audio_samples / ES_AUDIO_RATE;
     b->energy_db = to_db(ss / n, ES_AUDIO_FLOOR_DB);
     b->onset = (float)onset;

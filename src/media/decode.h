@@ -37,8 +37,10 @@ typedef struct {
     float energy_db;  /* mean square energy in dBFS (0 dB = full-scale square wave), floor -100 */
     float loudness;   /* EBU R128 momentary loudness (400 ms window ending at the block end), LUFS, floor -100 */
     float onset;      /* energy-rise onset strength: sum over the block's 10 ms sub-frames of the
-                         rises of their energy in dB (floored at -80 dBFS) vs the sub-frame
-                         before, counting rises over 1 dB only; in dB, 0 for steady sound */
+                         rises of their high-frequency energy (of the first difference, so the
+                         slow wander of low, noisy sound does not count) in dB, floored at
+                         -80 dBFS, vs the sub-frame before, counting rises over 1 dB only; in dB,
+                         about 0 for steady sound */
 } es_audio_block;
 
 typedef struct {
