@@ -32,6 +32,7 @@ static void test_key(void)
     add(&s, ES_DRUMS, 42, 0, 4); /* drums never count as pitch classes */
     CHECK(es_metrics_compute(&s, NULL, 0, &m) == 0);
     CHECK(m.key_tonic == 9 && m.key_major == 0 && m.majorness < 0);
+    CHECK_NEAR(m.mean_pitch, (57 + 59 + 60 + 62 + 64 + 65 + 67 + 69 + 45 + 48 + 52) / 11.0, 1e-12); /* not the drum */
     es_score_free(&s);
 
     /* a profile correlates exactly with itself */
@@ -79,6 +80,7 @@ static void test_rhythm(void)
     CHECK_NEAR(m.tempo_ioi_bpm, 120, 1e-6);
     CHECK_NEAR(m.note_density, 2.0, 1e-12);
     CHECK_NEAR(m.mean_velocity, 80, 1e-12);
+    CHECK(isnan(m.mean_pitch)); /* drums only: no register */
     es_score_free(&s);
 
     /* bars alternate between four quarter notes and silence: every pair differs in 4 of 48 slots;

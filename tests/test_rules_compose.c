@@ -409,6 +409,65 @@ static void test_swell(void)
     }
 }
 
+/* Continuous control: two moods 0.3 apart on either axis must sound different. Each step is
+ * compared as emsync eval reads it (tempo, loudness from velocity, register, notes per second,
+ * major-ness), averaged over seeds (one seed: the same key, motif and cuts for both moods), and
+ * must move at least two cues by a just-noticeable amount in the direction the literature gives
+ * (AFFECT.md: tempo, loudness, register and mode rise with valence; tempo, density and loudness
+ * with arousal), with no cue moving the other way by as much. Just-noticeable: tempo 4%
+ * (Drake & Botte 1993), loudness 1 dB (velocity squared, as a General MIDI synthesiser maps it),
+ * register 1 semitone, density 10%, major-ness 0.1. Five classes, as before, fail this: inside a
+ * class only small tempo and velocity slopes moved. */
+enum { CUE_TEMPO, CUE_LOUD, CUE_REGISTER, CUE_DENSITY, CUE_MAJOR, N_CUES };
+
+static void mean_cues(double v, double a, double *cue)
+{
+    enum { SEEDS = 12 };
+    memset(cue, 0, N_CUES * sizeof *cue);
+    for (uint64_t seed = 1; seed <= SEEDS; seed++) {
+        double b[3] = {6 + seed % 4, 14 + seed % 3, 22 + seed % 5};
+        es_score s = {0};
+        es_metrics m;
+        CHECK(compose(v, a, seed, b, 3, 30, &s) == 0 && es_metrics_compute(&s, b, 3, &m) == 0);
+        cue[CUE_TEMPO] += log(m.tempo_bpm) / SEEDS; /* ratios: means of logarithms */
+        cue[CUE_LOUD] += 40 * log10(m.mean_velocity) / SEEDS;
+        cue[CUE_REGISTER] += m.mean_pitch / SEEDS;
+        cue[CUE_DENSITY] += log(m.note_density) / SEEDS;
+        cue[CUE_MAJOR] += m.majorness / SEEDS;
+        es_score_free(&s);
+    }
+}
+
+static void test_continuous(void)
+{
+    static const char *const name[N_CUES] = {"tempo", "loudness", "register", "density", "major-ness"};
+    static const double jnd[N_CUES] = {0.03922 /* log 1.04 */, 1.0, 1.0, 0.09531 /* log 1.1 */, 0.1};
+    /* +1: rises with the axis, 0: free */
+    static const int up[2][N_CUES] = {{1, 1, 1, 0, 1}, {1, 1, 0, 1, 0}};
+    for (int axis = 0; axis < 2; axis++) {
+        double prev[N_CUES], cur[N_CUES];
+        for (int k = 0; k <= 6; k++) {
+            double x = -0.9 + 0.3 * k;
+            mean_cues(axis ? 0 : x, axis ? x : 0, cur);
+            if (k) {
+                int heard = 0, wrong = 0;
+                for (int c = 0; c < N_CUES; c++) {
+                    double d = (cur[c] - prev[c]) / jnd[c];
+                    if (up[axis][c] && d >= 1) heard++;
+                    if (up[axis][c] && d <= -1) wrong++;
+                }
+                if (heard < 2 || wrong) {
+                    fprintf(stderr, "%s %+.1f -> %+.1f:", axis ? "arousal" : "valence", x - 0.3, x);
+                    for (int c = 0; c < N_CUES; c++) fprintf(stderr, " %s %+.2f jnd", name[c], (cur[c] - prev[c]) / jnd[c]);
+                    fprintf(stderr, "\n");
+                }
+                CHECK(heard >= 2 && !wrong);
+            }
+            memcpy(prev, cur, sizeof cur);
+        }
+    }
+}
+
 int main(void)
 {
     test_promises();
@@ -418,5 +477,6 @@ int main(void)
     test_motif();
     test_edges();
     test_swell();
+    test_continuous();
     return check_report("test_rules_compose");
 }

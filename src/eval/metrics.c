@@ -214,7 +214,7 @@ int es_metrics_compute(const es_score *s, const double *boundaries, size_t n_bou
         !(beats = es_malloc((n + 1) * sizeof *beats)) || !(cum = es_malloc((s->n_tempos + 1) * sizeof *cum)))
         goto end;
 
-    double pc_dur[12] = {0}, pc_cnt[12] = {0}, vel = 0;
+    double pc_dur[12] = {0}, pc_cnt[12] = {0}, vel = 0, pitch_sum = 0;
     size_t ne = 0;
     for (size_t i = 0; i < n; i++) {
         const es_note *nt = &s->notes[i];
@@ -222,6 +222,7 @@ int es_metrics_compute(const es_score *s, const double *boundaries, size_t n_bou
         vel += nt->velocity;
         if (nt->instrument == ES_DRUMS) continue;
         pitched[np++] = nt->start;
+        pitch_sum += nt->pitch;
         pc_dur[nt->pitch % 12] += nt->end - nt->start;
         pc_cnt[nt->pitch % 12] += 1;
         ev[ne++] = (edge){nt->start, +1};
@@ -255,6 +256,7 @@ int es_metrics_compute(const es_score *s, const double *boundaries, size_t n_bou
     m->tempo_ioi_bpm = ioi_tempo(all, n);
     m->note_density = n / D;
     m->mean_velocity = n ? vel / n : NAN;
+    m->mean_pitch = np ? pitch_sum / (double)np : NAN;
 
     /* polyphony: time-average of the sounding count, over the time anything sounds */
     qsort(ev, ne, sizeof *ev, cmp_edge);

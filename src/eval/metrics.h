@@ -24,6 +24,7 @@ typedef struct {
     double tempo_ioi_bpm;      /* tempo guessed from the notes alone (dominant inter-onset interval); NaN if < 2 onsets */
     double note_density;       /* note onsets per second, all instruments */
     double mean_velocity;      /* 1..127; NaN without notes */
+    double mean_pitch;         /* register: mean MIDI pitch of the pitched notes; NaN without any */
     double polyphony;          /* mean count of sounding pitched notes while any sounds */
     double pc_entropy;         /* bits, Shannon entropy of the pitched notes' pitch-class counts */
     double scale_consistency;  /* largest share of pitched notes inside one major (= natural minor) scale */

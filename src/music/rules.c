@@ -38,7 +38,8 @@ typedef struct {
 } chord_t;
 
 /* Valence classes: 0 bright major (tonic-heavy triads), 1 major with sevenths and minor chords,
- * 2 modal mixture (borrowed iv and bVII, the relative minor, suspensions), 3 natural minor,
+ * 2 modal mixture halfway between the modes (borrowed bIII, iv, bVI and bVII, a dorian minor
+ * tonic), 3 natural minor,
  * 4 dark minor (tonic-heavy, diminished chords; the leading tone only in the final cadence). */
 static const chord_t progression[5][4][4] = {
     {{{0, Q_MAJ}, {5, Q_MAJ}, {7, Q_MAJ}, {0, Q_MAJ}},
@@ -49,10 +50,10 @@ static const chord_t progression[5][4][4] = {
      {{0, Q_MAJ7}, {5, Q_MAJ7}, {2, Q_MIN7}, {7, Q_DOM7}},
      {{0, Q_ADD9}, {7, Q_MAJ}, {9, Q_MIN}, {5, Q_MAJ}},
      {{0, Q_MAJ}, {4, Q_MIN}, {9, Q_MIN7}, {5, Q_MAJ7}}},
-    {{{9, Q_MIN}, {5, Q_MAJ}, {0, Q_MAJ}, {7, Q_MAJ}},
-     {{0, Q_SUS2}, {5, Q_MIN}, {0, Q_MAJ}, {10, Q_MAJ}},
-     {{9, Q_MIN}, {10, Q_MAJ}, {0, Q_MAJ}, {0, Q_SUS4}},
-     {{0, Q_MAJ}, {10, Q_MAJ}, {5, Q_MAJ}, {5, Q_MIN}}},
+    {{{0, Q_MAJ}, {8, Q_MAJ}, {10, Q_MAJ}, {0, Q_MAJ}},
+     {{0, Q_MIN}, {5, Q_MAJ}, {0, Q_MIN}, {10, Q_MAJ}},
+     {{0, Q_MAJ}, {3, Q_MAJ}, {5, Q_MAJ}, {5, Q_MIN}},
+     {{9, Q_MIN}, {5, Q_MAJ}, {0, Q_SUS2}, {10, Q_MAJ}}},
     {{{0, Q_MIN}, {8, Q_MAJ}, {3, Q_MAJ}, {10, Q_MAJ}},
      {{0, Q_MIN}, {5, Q_MIN}, {8, Q_MAJ}, {7, Q_MAJ}},
      {{0, Q_MIN7}, {5, Q_MIN7}, {10, Q_MAJ}, {3, Q_MAJ7}},
@@ -79,7 +80,13 @@ static int same_chord(chord_t a, chord_t b) { return a.root == b.root && a.q == 
 typedef struct {
     double t0, t1;  /* seconds */
     double v, a;    /* mood, finite, in [-1, 1] */
-    int cls, level; /* valence class 0..4 (0 brightest), arousal level 0..4 (4 most active) */
+    /* Valence and arousal as continuous positions on the five harmony classes (0 brightest ..
+     * 4 darkest) and five texture levels (0 calmest .. 4 most active); each bar takes one of
+     * the two nearest, in the share that the fraction says, so the music moves with every
+     * change of mood instead of jumping at class edges. */
+    double dark, energy;
+    double dark_phase, energy_phase; /* where the dithering starts, drawn per section */
+    int cls;        /* the nearest class: mode, scale and cadences */
     int cut;        /* starts at a boundary (accent) */
     int n_beats, n_bars, first_bar, prog; /* whole beats; bars of 4, the last one maybe shorter */
     double beat;    /* seconds per quarter note */
@@ -89,6 +96,7 @@ typedef struct {
     double t0, t1;
     int sec, index; /* section and bar index inside it */
     int beats;      /* 4, or fewer for a section's last bar */
+    int cls, lv;    /* this bar's harmony class and texture level */
     chord_t chord;
 } bar;
 
@@ -181,13 +189,18 @@ static int plan_sections(composer *c)
         const es_mood_segment *m = &req->moods[mood];
         s->v = finite_or_zero(m->valence);
         s->a = finite_or_zero(m->arousal);
-        s->cls = s->v >= 0.6 ? 0 : s->v >= 0.2 ? 1 : s->v > -0.2 ? 2 : s->v > -0.6 ? 3 : 4;
-        s->level = s->a < -0.6 ? 0 : s->a < -0.2 ? 1 : s->a < 0.2 ? 2 : s->a < 0.6 ? 3 : 4;
-        /* arousal drives tempo (52..146 bpm), valence nudges it; then whole beats fill the section
+        /* class and level centres at -0.8, -0.4, 0, 0.4, 0.8 */
+        s->dark = clampd(2 - 2.5 * s->v, 0, 4);
+        s->energy = clampd(2 + 2.5 * s->a, 0, 4);
+        s->cls = (int)lround(s->dark);
+        s->dark_phase = es_rng_uniform(&c->rng);
+        s->energy_phase = es_rng_uniform(&c->rng);
+        /* tempo on a ratio scale (a tempo difference is heard relative to the tempo): arousal
+         * drives it (x1.13 per 0.3), valence adds to it (x1.055 per 0.3), 56..170 bpm; then whole beats fill the section
          * exactly (the count whose tempo is nearest in ratio to the wanted one). Bars are 4/4 but
          * the last one of a section may be shorter, so the next section starts on a downbeat
          * (the MIDI writer notates that bar as 1/4, 2/4 or 3/4). */
-        double want = 96 + 44 * s->a + 6 * s->v, L = s->t1 - s->t0;
+        double want = 96 * exp(0.4 * s->a + 0.18 * s->v), L = s->t1 - s->t0;
         double beats = L * want / 60;
         int lo = (int)floor(beats), hi = lo + 1;
         if (lo < 1) s->n_beats = 1;
@@ -208,6 +221,17 @@ end:
     return rc;
 }
 
+/* Bar b's pick between the two positions nearest x: floor(x), or the next one in a share of
+ * bars equal to x's fraction, spread evenly from `phase` (error diffusion). */
+static int dither(double x, double phase, int b, int top)
+{
+    int base = (int)floor(x);
+    double f = x - base;
+    int up = (int)(floor(phase + (b + 1) * f) - floor(phase + b * f));
+    int k = base + up;
+    return k > top ? top : k;
+}
+
 /* One chord per bar: the section's progression, a cadential chord into each cut, a cadence at
  * the end, and never the same chord on both sides of a section edge. */
 static void plan_chords(composer *c)
@@ -225,7 +249,9 @@ static void plan_chords(composer *c)
             /* the final tonic lasts at least a full bar: a short last bar extends it */
             int short_end = s->n_beats % 4 != 0 && s->n_bars >= 3;
             int tonic_from = s->n_bars - 1 - short_end;
-            chord_t ch = progression[s->cls][s->prog][b % 4];
+            br->cls = dither(s->dark, s->dark_phase, b, 4);
+            br->lv = dither(s->energy, s->energy_phase, b, 4);
+            chord_t ch = progression[br->cls][s->prog][b % 4];
             if (final && b >= tonic_from) ch = tonic[s->cls];
             /* (not on the first bar: the cadence into the cut before it comes just before) */
             else if (final && b == tonic_from - 1 && b > 0) ch = pre_final[s->cls];
@@ -348,11 +374,40 @@ static void voice(const int *pcs, int n, int center, int lo, int hi, const int *
         }
 }
 
+/* The top `want` notes (1 or 2) of a chord as a line: the chord tones in [lo, hi] nearest to the
+ * previous top notes, kept near `center`, so a thin pad moves by steps instead of jumping with
+ * the top of a hidden full voicing. Without a previous note, the top of `full`. */
+static void line(const int *pcs, int n, int center, int lo, int hi, const int *prev, int n_prev, const int *full,
+                 int want, int *out)
+{
+    if (!n_prev) {
+        memcpy(out, full + n - want, (size_t)want * sizeof *out);
+        return;
+    }
+    int cand[32], m = 0;
+    for (int p = lo; p <= hi && m < 32; p++)
+        for (int i = 0; i < n; i++)
+            if (p % 12 == pcs[i]) cand[m++] = p;
+    int top = prev[n_prev - 1], low = n_prev >= 2 ? prev[n_prev - 2] : top - 4;
+    double best = 1e9;
+    for (int j = 0; j < m; j++)
+        for (int i = want == 2 ? 0 : j; i <= j; i++) {
+            if (want == 2 && (i == j || cand[j] - cand[i] > 9)) continue;
+            double cost = abs(cand[j] - top) + 0.25 * abs(cand[j] - center);
+            if (want == 2) cost += abs(cand[i] - low);
+            if (cost < best) {
+                best = cost;
+                out[0] = cand[want == 2 ? i : j];
+                if (want == 2) out[1] = cand[j];
+            }
+        }
+}
+
 /* Scale for the melody in this bar: the mode, with chord tones replacing clashing neighbours. */
-static void bar_scale(const composer *c, const section *s, chord_t ch, int *scale)
+static void bar_scale(const composer *c, int cls, chord_t ch, int *scale)
 {
     int in[12] = {0}, pcs[4], n;
-    for (int i = 0; i < 7; i++) in[(c->key + mode_scale[s->cls][i]) % 12] = 1;
+    for (int i = 0; i < 7; i++) in[(c->key + mode_scale[cls][i]) % 12] = 1;
     chord_pcs(c, ch, pcs, &n);
     for (int i = 0; i < n; i++)
         if (!in[pcs[i]]) {
@@ -405,13 +460,13 @@ static int render_bar(composer *c, size_t bi)
     const section *s = &c->secs[br->sec];
     const bar *next = bi + 1 < c->n_bars ? &c->bars[bi + 1] : NULL;
     double a = s->a, v = s->v, bt = s->beat, t0 = br->t0, t1 = br->t1, nb = br->beats;
-    int lv = s->level;
+    int lv = br->lv;
     int first = br->index == 0, last = br->index == s->n_bars - 1;
     int final = bi + 1 == c->n_bars;
     int held = final || (s->t1 - s->t0) < SHORT_SECTION;
     int accent = first && s->cut;
     int fill = last && !final && s->n_bars >= 2 && !held;
-    double gate = 0.92 - 0.4 * fmax(0, a);  /* legato when calm, detached when excited */
+    double gate = 0.8 - 0.2 * a;  /* legato when calm, detached when excited, all the way */
     c->bar_t1 = t1;
     c->bar_first = c->out->n_notes;
     double boost = accent ? 22 : first ? 10 : 0;
@@ -424,12 +479,21 @@ static int render_bar(composer *c, size_t bi)
 
     /* voicings: piano and strings rise with arousal and valence (register cue) */
     int pv[4], sv[4], gv[4];
-    int pc_center = 60 + (int)lround(3 * a + 2 * v);
+    int pc_center = 60 + (int)lround(3 * a + 6 * v);
     voice(pcs, n, pc_center, pc_center - 8, pc_center + 4, c->piano, c->n_piano, pv);
-    voice(pcs, n, 57 + (int)lround(4 * a), 50, 63, c->strings, c->n_strings, sv);
-    voice(pcs, n, 60, 52, 64, c->guitar, c->n_guitar, gv);
+    /* strings: a pad, pulsing at high arousal; two voices over the piano's arpeggio, one once the
+     * guitar strums (the piano and guitar have the chord, the bass its root: real ensembles
+     * rarely double the chord three times) */
+    int voices = n < 3 ? n : lv <= 1 ? 2 : 1, s_center = 57 + (int)lround(4 * a + 4 * v);
+    voice(pcs, n, s_center, 50, 64, c->strings, c->n_strings, sv);
+    if (voices < n) {
+        int full[4];
+        memcpy(full, sv, sizeof full);
+        line(pcs, n, s_center + 7, 55, 76, c->strings, c->n_strings, full, voices, sv);
+    }
+    voice(pcs, n, 60 + (int)lround(5 * v), 52, 66, c->guitar, c->n_guitar, gv);
     memcpy(c->piano, pv, sizeof pv), c->n_piano = n;
-    memcpy(c->strings, sv, sizeof sv), c->n_strings = n;
+    memcpy(c->strings, sv, sizeof sv), c->n_strings = voices;
     memcpy(c->guitar, gv, sizeof gv), c->n_guitar = n;
     int bass = nearest_pc(root, c->bass ? c->bass : 36);
     if (bass < 28) bass += 12;
@@ -437,7 +501,9 @@ static int render_bar(composer *c, size_t bi)
     c->bass = bass;
     int next_root = next ? nearest_pc((c->key + next->chord.root) % 12, bass) : bass;
 
-    double vp = 58 + 24 * a + 4 * v, vs = 50 + 22 * a + 3 * v, vg = 56 + 24 * a, vb = 66 + 20 * a, vd = 66 + 30 * a;
+    /* loudness with arousal and valence (about 1 dB per 0.3 of valence at mid velocities) */
+    double vp = 58 + 24 * a + 18 * v, vs = 50 + 22 * a + 18 * v, vg = 56 + 24 * a + 18 * v, vb = 66 + 20 * a + 12 * v,
+           vd = 66 + 30 * a + 12 * v;
     /* a section that leads into a cut swells toward it, so the accent on the cut is its climax */
     const section *following = (size_t)br->sec + 1 < c->n_secs ? &c->secs[br->sec + 1] : NULL;
     if (following && following->cut && s->n_bars >= 3) {
@@ -446,15 +512,12 @@ static int render_bar(composer *c, size_t bi)
         vp += swell, vs += swell, vg += swell, vb += 0.5 * swell, vd += 0.5 * swell;
     }
 
-    /* strings: a pad, pulsing at high arousal; the full chord while piano and guitar are sparse,
-     * the two upper voices once the guitar strums (real ensembles rarely triple the chord; the
-     * bass has the root) */
-    int pulses = held || lv <= 2 ? 1 : 2, from = !held && lv >= 2 && n > 2 ? n - 2 : 0;
+    int pulses = held || lv <= 2 ? 1 : 2;
     for (int p = 0; p < pulses; p++) {
         double a0 = T(nb * p / pulses), a1 = p + 1 == pulses ? t1 : T(nb * (p + 1) / pulses);
         double e = pulses == 1 ? a1 : a0 + (a1 - a0) * gate;
         double vel = vs + (p == 0 ? boost : 0);
-        for (int i = from; i < n; i++) CHK(note(c, ES_STRINGS, sv[i], vel, a0, e));
+        for (int i = 0; i < voices; i++) CHK(note(c, ES_STRINGS, sv[i], vel, a0, e));
     }
 
     /* bass */
@@ -477,35 +540,32 @@ static int render_bar(composer *c, size_t bi)
 
     /* piano: the full chord on every section start; arpeggios when calm, comping when excited */
     if (held || first) {
-        double e = held ? t1 : lv <= 1 ? T(2) : T(2 * gate);
+        double e = held ? t1 : lv <= 1 ? T(1.5) : T(gate);
         for (int i = 0; i < n; i++) CHK(note(c, ES_PIANO, pv[i], vp + boost, t0, e));
     }
     if (!held) {
-        if (lv == 0) {
-            for (int i = first ? 1 : 0; i < 4; i++) /* bell-like tones over the pad, two at a time */
-                CHK(note(c, ES_PIANO, i < n ? pv[i] + 12 : pv[0] + 12, vp - 6, T(i), fmin(T(i + 1.5), t1)));
-        } else if (lv <= 2) {
+        if (lv <= 2) { /* the calmest softer */
             static const int up_down[8] = {0, 1, 2, 3, 4, 3, 2, 1};
             for (int i = first ? 1 : 0; i < 8; i++) {
                 int k = up_down[i], p = k < n ? pv[k] : pv[k - n] + 12;
-                double len = 0.5; /* each note rings into the next: pedal-like, two at a time */
-                CHK(note(c, ES_PIANO, p, vp - (i % 2 ? 8 : 2), T(0.5 * i), fmin(T(0.5 * i + len + 0.5), t1)));
+                /* each note rings a little into the next, pedal-like */
+                CHK(note(c, ES_PIANO, p, vp - (i % 2 ? 8 : 2) - (lv == 0 ? 6 : 0), T(0.5 * i), fmin(T(0.5 * i + 0.75), t1)));
             }
         } else {
             static const double comp3[3] = {0, 1.5, 3}, comp4[4] = {0, 1.5, 2.5, 3.5};
             const double *on = lv == 3 ? comp3 : comp4;
             int cnt = lv == 3 ? 3 : 4;
             for (int i = first ? 1 : 0; i < cnt; i++)
-                for (int j = 0; j < n; j++)
+                for (int j = n > 2 ? 1 : 0; j < n; j++) /* the upper notes: the bass has the root */
                     CHK(note(c, ES_PIANO, pv[j], vp + (fmod(on[i], 1) ? 6 : 0), T(on[i]), T(on[i]) + 0.5 * gate * bt * (lv == 3 ? 2 : 1)));
         }
     }
 
     /* guitar: strums from medium arousal up (down strums low to high, up strums the top three) */
     if (lv >= 2) {
-        static const double st2[2] = {0, 2}, st3[4] = {0, 1, 2.5, 3}, st4[6] = {0, 1, 1.5, 2.5, 3, 3.5};
+        static const double st2[2] = {0, 2}, st3[4] = {0, 1, 2.5, 3}, st4[5] = {0, 1, 1.5, 2.5, 3.5};
         const double *on = held ? st2 : lv == 2 ? st2 : lv == 3 ? st3 : st4;
-        int cnt = held ? 1 : lv == 2 ? 2 : lv == 3 ? 4 : 6;
+        int cnt = held ? 1 : lv == 2 ? 2 : lv == 3 ? 4 : 5;
         /* the chord's own notes (the bass has the root); up strums catch the upper ones */
         for (int i = 0; i < cnt; i++) {
             int up = fmod(on[i], 1) != 0;
@@ -536,8 +596,7 @@ static int render_bar(composer *c, size_t bi)
                 CHK(note(c, ES_DRUMS, 36, vd + (kick[k][i] == 0 ? 8 : 0), T(kick[k][i]), T(kick[k][i]) + 0.15));
         for (int b = 1; b < 4; b += 2)
             if (b < fill_from) CHK(note(c, ES_DRUMS, lv == 2 ? 37 : 38, vd + 4, T(b), T(b) + 0.15));
-        double step = lv == 4 ? 0.25 : 0.5;
-        for (double h = 0; h < fill_from - 1e-9; h += step) {
+        for (double h = 0, step = 0.5; h < fill_from - 1e-9; h += step) {
             int open = lv == 4 && h == 3.5;
             if (accent && h == 0) continue; /* the crash speaks there */
             CHK(note(c, ES_DRUMS, open ? 46 : 42, vd - 18 + (fmod(h, 1) == 0 ? 10 : 0), T(h), T(h) + step * bt * 0.9));
@@ -555,11 +614,11 @@ static int render_bar(composer *c, size_t bi)
      * cuts when calm; the tonic held at the end */
     if (lv >= 1 || final || fill) {
         int scale[12];
-        bar_scale(c, s, br->chord, scale);
-        int center = 74 + (int)lround(3 * a + 2 * v);
+        bar_scale(c, br->cls, br->chord, scale);
+        int center = 74 + (int)lround(3 * a + 8 * v);
         int start = nearest_pc(pcs[br->index % 2 ? (n > 2 ? 2 : 1) : 0], c->melody ? c->melody : center);
         if (abs(start - center) > 7) start = nearest_pc(start % 12, center);
-        double vm = 64 + 20 * a + 4 * v;
+        double vm = 64 + 20 * a + 18 * v;
         if (final) {
             CHK(note(c, ES_PIANO, nearest_pc(c->key % 12, c->melody ? c->melody : center), vm, t0, t1));
         } else if (held) {
@@ -593,7 +652,6 @@ static int render_bar(composer *c, size_t bi)
                     p = scale_step(scale, p, p > pm ? -1 : 1);
                 c->mel_prev = p;
                 CHK(note(c, ES_PIANO, p, vm + (i == 0 ? 6 : 0), T(b0), T(b1)));
-                if (lv == 4) CHK(note(c, ES_PIANO, p + 12 <= range_hi[ES_PIANO] ? p + 12 : p - 12, vm - 10, T(b0), T(b1)));
             }
             c->melody = p;
         }

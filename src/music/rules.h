@@ -4,9 +4,11 @@
  * Each section gets a whole number of beats and the tempo that makes them fill it exactly, one
  * tempo-map entry per section; bars are 4/4 with a shorter last bar when needed (the MIDI writer
  * notates it), so every boundary is a downbeat. Valence picks the mode and progression (bright
- * major ... modal mixture ... minor with diminished colour), arousal the tempo, density, texture,
- * loudness, register and articulation (Eerola, Friberg & Bresin 2013: mode first, then tempo,
- * register, dynamics, articulation). Every boundary gets a chord change and an accent (crash,
+ * major ... modal mixture ... minor with diminished colour) and raises tempo, loudness and
+ * register; arousal drives the tempo, density, texture, loudness and articulation (Eerola,
+ * Friberg & Bresin 2013: mode first, then tempo, register, dynamics, articulation; the effects
+ * are additive). Every cue moves continuously: each bar takes one of the two nearest harmony
+ * classes and texture levels in the share the mood's position between them says. Every boundary gets a chord change and an accent (crash,
  * bass, full chord); sections of two bars or more lead into cuts with a cadential chord (V; bVII
  * in the modal middle; ii° when dark) and a fill; the piece ends on a held tonic that stops at
  * the duration. A motif drawn once per piece recurs in every scene. Voicings move by the
