@@ -81,6 +81,9 @@ int emsync_analyze(const char *input, const char *json, const char *svg, const e
 int emsync_compose(double duration, const char *midi, const char *wav, const char *json,
                    const emsync_options *o);
 
+/* The library's version, "MAJOR.MINOR.PATCH" (what `pkg-config --modversion emsync` reports). */
+const char *emsync_version(void);
+
 /* The calling thread's last error line ("" when none). */
 const char *emsync_error(void);
 

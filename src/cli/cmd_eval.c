@@ -23,12 +23,12 @@ static void usage(FILE *out)
 {
     fprintf(out,
         "usage: emsync eval FILE.mid [--cuts T1,T2,...] [--valence V --arousal A] [--json F]\n"
-        "                   [--svg F] [-y]\n"
+        "                   [--svg F] [-y] [-q]\n"
         "\n"
         "Measures a MIDI file (definitions in docs/metrics.md): the share of cuts with a chord\n"
         "onset (>= 3 pitched notes within 50 ms) within 1 s and within 0.1 s, key and mode\n"
-        "(Krumhansl-Kessler), tempo, notes per second, velocity, polyphony, pitch-class\n"
-        "entropy, scale and groove consistency, empty beats.\n"
+        "(Krumhansl-Kessler), tempo, notes per second, velocity, register, polyphony,\n"
+        "pitch-class entropy, scale and groove consistency, empty beats.\n"
         "\n"
         "  --cuts LIST    boundaries in seconds, comma separated (default: none)\n"
         "  --valence V    the valence the music was asked for, in [-1, 1]: the report says\n"
@@ -42,6 +42,7 @@ static void usage(FILE *out)
         "                 instrument, drums in their own lane, the cuts and chord names\n"
         "                 (default: none)\n"
         "  -y, --overwrite  replace existing output files (default: refuse)\n"
+        "  -q, --quiet    with --json -, no text report on stderr (only errors)\n"
         "  -h, --help     this text\n"
         "\n"
         "example:\n"
@@ -85,6 +86,7 @@ static void write_json(FILE *f, const char *input, const double *cuts, size_t n_
     es_json_kv_number(&j, "tempo_ioi_bpm", m->tempo_ioi_bpm);
     es_json_kv_number(&j, "note_density", m->note_density);
     es_json_kv_number(&j, "mean_velocity", m->mean_velocity);
+    es_json_kv_number(&j, "mean_pitch", m->mean_pitch);
     es_json_kv_number(&j, "polyphony", m->polyphony);
     es_json_kv_number(&j, "pc_entropy", m->pc_entropy);
     es_json_kv_number(&j, "scale_consistency", m->scale_consistency);
@@ -119,6 +121,7 @@ static void write_text(FILE *f, const char *input, size_t n_cuts, double valence
     fprintf(f, "  tempo               %.1f bpm (tempo map), %.1f bpm (from onsets)\n", m->tempo_bpm, m->tempo_ioi_bpm);
     fprintf(f, "  note density        %.2f notes/s\n", m->note_density);
     fprintf(f, "  mean velocity       %.1f\n", m->mean_velocity);
+    fprintf(f, "  mean pitch          %.1f\n", m->mean_pitch);
     fprintf(f, "  polyphony           %.2f\n", m->polyphony);
     fprintf(f, "  pitch-class entropy %.3f bits\n", m->pc_entropy);
     fprintf(f, "  scale consistency   %.3f\n", m->scale_consistency);
@@ -155,18 +158,19 @@ int cmd_eval(int argc, char **argv)
         {"json", required_argument, NULL, OPT_JSON},
         {"svg", required_argument, NULL, OPT_SVG},
         {"overwrite", no_argument, NULL, 'y'},
+        {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {0, 0, 0, 0},
     };
     cli_music_opts mo; /* --cuts, --valence, --arousal, parsed as everywhere else */
     cli_music_opts_init(&mo);
     const char *json = NULL, *svg = NULL;
-    int c, overwrite = 0, status = ES_EXIT_USAGE;
+    int c, overwrite = 0, quiet = 0, status = ES_EXIT_USAGE;
     es_score s = {0};
     es_outset set = {0};
     optind = 1;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, ":yh", long_options, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":yqh", long_options, NULL)) != -1) {
         if (c == OPT_CUTS || c == OPT_VALENCE || c == OPT_AROUSAL) {
             if (cli_music_option(&mo, c, optarg, "eval") < 0) goto end;
             continue;
@@ -175,6 +179,7 @@ int cmd_eval(int argc, char **argv)
         case OPT_JSON: if (cli_path_option("eval", "--json", optarg, &json)) goto end; break;
         case OPT_SVG: if (cli_path_option("eval", "--svg", optarg, &svg)) goto end; break;
         case 'y': overwrite = 1; break;
+        case 'q': quiet = 1; break;
         case 'h':
             usage(stdout);
             status = ES_EXIT_OK;
@@ -210,7 +215,7 @@ int cmd_eval(int argc, char **argv)
         goto end;
     }
     if (json_stdout) write_json(stdout, input, cuts, n_cuts, valence, arousal, &m);
-    write_text(json_stdout ? stderr : stdout, input, n_cuts, valence, arousal, &m);
+    if (!(json_stdout && quiet)) write_text(json_stdout ? stderr : stdout, input, n_cuts, valence, arousal, &m);
     if (fflush(stdout) != 0) {
         fprintf(stderr, "emsync: stdout: write failed\n");
         goto end;

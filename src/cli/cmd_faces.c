@@ -20,7 +20,7 @@
 static void usage(FILE *out)
 {
     fprintf(out,
-        "usage: emsync faces IN [--at SECONDS] [--json F] [--models DIR] [-y]\n"
+        "usage: emsync faces IN [--at SECONDS] [--json F] [--models DIR] [-y] [-q]\n"
         "\n"
         "Finds the faces in the image IN, or in the frame of the video IN shown at SECONDS, and\n"
         "the probability of each facial expression (neutral, happy, sad, angry, fearful,\n"
@@ -32,6 +32,7 @@ static void usage(FILE *out)
         "  --models DIR   folder with the face-api model files (default: the data directory's\n"
         "                 models/, installed by scripts/install-deps.sh)\n"
         "  -y, --overwrite  replace an existing --json file (default: refuse)\n"
+        "  -q, --quiet    accepted as by every command (only errors go to stderr)\n"
         "  -h, --help     this text\n"
         "\n"
         "example:\n"
@@ -92,6 +93,7 @@ int cmd_faces(int argc, char **argv)
         {"json", required_argument, NULL, OPT_JSON},
         {"models", required_argument, NULL, OPT_MODELS},
         {"overwrite", no_argument, NULL, 'y'},
+        {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {0, 0, 0, 0},
     };
@@ -100,7 +102,7 @@ int cmd_faces(int argc, char **argv)
     int c, overwrite = 0;
     optind = 1;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, ":yh", long_options, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":yqh", long_options, NULL)) != -1) {
         switch (c) {
         case OPT_AT:
             if (es_parse_double(optarg, &at) || at < 0 || at > CLI_MAX_SECONDS)
@@ -109,6 +111,7 @@ int cmd_faces(int argc, char **argv)
         case OPT_JSON: if (cli_path_option("faces", "--json", optarg, &json)) return ES_EXIT_USAGE; break;
         case OPT_MODELS: if (cli_path_option("faces", "--models", optarg, &models)) return ES_EXIT_USAGE; break;
         case 'y': overwrite = 1; break;
+        case 'q': break; /* nothing goes to stderr but errors */
         case 'h': usage(stdout); return ES_EXIT_OK;
         default: return cli_getopt_error("faces", c, argv);
         }

@@ -30,6 +30,7 @@ static void usage(FILE *out)
             "                      (default: float32)\n"
             "      --threads N     threads, 1..64 (default: all CPUs)\n"
             "  -y, --overwrite     replace an existing --out file (default: refuse)\n"
+            "  -q, --quiet         accepted as by every command (only errors go to stderr)\n"
             "  -h, --help          this text\n"
             "\n"
             "example:\n"
@@ -58,6 +59,7 @@ int cmd_model_logits(int argc, char **argv)
         {"f16", no_argument, NULL, O_F16},
         {"threads", required_argument, NULL, O_THREADS},
         {"overwrite", no_argument, NULL, 'y'},
+        {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {0, 0, 0, 0},
     };
@@ -66,7 +68,7 @@ int cmd_model_logits(int argc, char **argv)
     long threads = 0;
     optind = 1;
     opterr = 0;
-    while ((opt = getopt_long(argc, argv, ":yh", long_options, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, ":yqh", long_options, NULL)) != -1) {
         switch (opt) {
         case O_MODEL: if (cli_path_option("model-logits", "--model", optarg, &model)) return ES_EXIT_USAGE; break;
         case O_INPUT: if (cli_path_option("model-logits", "--input", optarg, &input)) return ES_EXIT_USAGE; break;
@@ -77,6 +79,7 @@ int cmd_model_logits(int argc, char **argv)
                 return cli_usage_error("model-logits", "--threads must be an integer in [1, 64], not '%s'", optarg);
             break;
         case 'y': overwrite = 1; break;
+        case 'q': break; /* nothing goes to stderr but errors */
         case 'h': usage(stdout); return ES_EXIT_OK;
         default: return cli_getopt_error("model-logits", opt, argv);
         }

@@ -19,7 +19,7 @@ static void info_usage(FILE *out)
             "      --model PATH    checkpoint (default: the one the composer would use: $EMSYNC_MODEL,\n"
             "                      then emsync.pt in the data dir, then the bundled emsync-pop909.pt)\n"
             "      --json          one JSON object on stdout instead of text\n"
-            "  -q, --quiet         accepted for symmetry (only errors go to stderr)\n"
+            "  -q, --quiet         accepted as by every command (only errors go to stderr)\n"
             "  -h, --help          this text\n"
             "\n"
             "example:\n"

@@ -7,6 +7,7 @@
 #include <libavutil/log.h>
 
 #include "cli/cli.h"
+#include "emsync.h"
 
 static const es_command commands[] = {
     {"score", "a video in, the same video with a synchronized soundtrack out", cmd_score},
@@ -19,12 +20,36 @@ static const es_command commands[] = {
     {"tokenize", "a MIDI file to EMSYNC tokens, <CHORD> marks and boundary offsets (training data)", cmd_tokenize},
 };
 
+/* Also the source of the man page (scripts/make-man.sh): its first sentence is the NAME line and
+ * each "heading:" block becomes a section. */
 static void usage(FILE *out)
 {
-    fprintf(out, "usage: emsync COMMAND [options]\n\ncommands:\n");
+    fprintf(out,
+        "usage: emsync COMMAND [options]\n"
+        "\n"
+        "Gives a video a soundtrack whose mood follows the video's emotion and whose harmony\n"
+        "changes land on its scene cuts.\n"
+        "\n"
+        "commands:\n");
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         fprintf(out, "  %-14s %s\n", commands[i].name, commands[i].summary);
-    fprintf(out, "\n'emsync COMMAND --help' lists a command's options.\n");
+    fprintf(out,
+        "\n"
+        "options:\n"
+        "  -h, --help         this text; 'emsync COMMAND --help' lists a command's options\n"
+        "      --version      the version\n"
+        "\n"
+        "environment:\n"
+        "  EMSYNC_DATA        data directory searched first for the face models (models/), the\n"
+        "                     bundled model (models/emsync-pop909.pt) and the authors' emsync.pt;\n"
+        "                     then $XDG_DATA_HOME/emsync, ~/.local/share/emsync,\n"
+        "                     /usr/local/share/emsync, /usr/share/emsync\n"
+        "  EMSYNC_MODEL       EMSYNC checkpoint used when --model is not given\n"
+        "  EMSYNC_SOUNDFONT   GM soundfont used when --soundfont is not given\n"
+        "  EMSYNC_DEBUG       set and not 0: show FFmpeg's own log messages\n"
+        "\n"
+        "example:\n"
+        "  emsync score holiday.mp4     # writes holiday.emsync.mp4 and holiday.emsync.mid\n");
 }
 
 int main(int argc, char **argv)
@@ -39,6 +64,10 @@ int main(int argc, char **argv)
     }
     if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {
         usage(stdout);
+        return 0;
+    }
+    if (!strcmp(argv[1], "--version")) {
+        printf("emsync %s\n", emsync_version());
         return 0;
     }
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)

@@ -34,6 +34,8 @@ void emsync_options_default(emsync_options *o)
     o->seed = 1;
 }
 
+const char *emsync_version(void) { return ES_VERSION; }
+
 const char *emsync_error(void) { return es_error(); }
 
 void emsync_set_quiet(int quiet) { es_progress_quiet(quiet); }
