@@ -1,6 +1,7 @@
 /* SVG timeline writer (see timeline.h). */
 #include <libavcodec/avcodec.h>
 #include <libavutil/imgutils.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,7 +18,12 @@
 #define CURVE_TOP (THUMB_H + 40)
 #define CURVE_H 200
 #define CHORD_TOP (CURVE_TOP + CURVE_H + 20)
-#define HEIGHT (CHORD_TOP + 60)
+#define CUES_TOP (CHORD_TOP + 60)
+#define CUE_ROW 110        /* one row of cue terms: valence, then arousal */
+#define CUE_UNIT 45.0      /* pixels for a term of 1.0 */
+#define CUE_MIN 0.005      /* smaller terms are not drawn */
+#define LEGEND_TOP (CUES_TOP + 2 * CUE_ROW)
+#define HEIGHT (LEGEND_TOP + 40)
 
 /* Encodes an RGB24 image as PNG with libavcodec. Returns 0 and a packet the caller frees. */
 static int encode_png(const es_thumb *t, AVPacket **out)
@@ -86,6 +92,50 @@ static void curve(FILE *f, const es_pipeline *p, int arousal, const char *cls, c
     fprintf(f, "\"/>\n");
 }
 
+static const char *const cue_colour[ES_CUE_COUNT] = {
+    [ES_CUE_COLOUR] = "#9467bd", [ES_CUE_WARMTH] = "#ff7f0e", [ES_CUE_MOTION] = "#8c564b",
+    [ES_CUE_CUTS] = "#e377c2",   [ES_CUE_LOUDNESS] = "#7f7f7f", [ES_CUE_ONSETS] = "#bcbd22",
+    [ES_CUE_FACES] = "#17becf",  [ES_CUE_BASE] = "#c7c7c7",   [ES_CUE_VIDEO] = "#aec7e8",
+    [ES_CUE_LIMIT] = "#222222",
+};
+
+/* Why each scene reads as it does: per scene, its cue terms stacked up (positive) and down
+ * (negative) from a zero line, one row for valence and one for arousal; they add up to the mood
+ * drawn above. */
+static void cue_rows(FILE *f, const es_pipeline *p)
+{
+    double duration = p->analysis.info.duration;
+    for (int row = 0; row < 2; row++) {
+        double top = CUES_TOP + row * CUE_ROW, zero = top + CUE_ROW / 2.0 + 6;
+        fprintf(f, "<text x=\"%d\" y=\"%.1f\" fill=\"#444\">%s: what each cue adds</text>\n", MARGIN, top + 10,
+                row ? "arousal" : "valence");
+        fprintf(f, "<line x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" stroke=\"#bbb\"/>\n", MARGIN, zero,
+                WIDTH - MARGIN, zero);
+        for (size_t s = 0; s < p->n_scenes; s++) {
+            const es_scene_affect *sc = &p->scenes[s];
+            const double *parts = row ? sc->arousal_parts : sc->valence_parts;
+            double x0 = x_of(sc->start, duration), x1 = x_of(sc->end, duration);
+            double w = fmax(2, 0.6 * (x1 - x0)), x = 0.5 * (x0 + x1) - 0.5 * w, up = 0, down = 0;
+            for (int c = 0; c < ES_CUE_COUNT; c++) {
+                double term = parts[c], h = CUE_UNIT * fabs(term);
+                if (!(fabs(term) >= CUE_MIN)) continue;
+                double y = term > 0 ? zero - up - h : zero + down;
+                if (term > 0) up += h;
+                else down += h;
+                fprintf(f, "<rect class=\"cue\" data-cue=\"%s\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" "
+                           "fill=\"%s\"><title>%.1f s: %s %+.2f</title></rect>\n",
+                        es_cue_name((es_cue)c), x, y, w, h, cue_colour[c], sc->start, es_cue_name((es_cue)c), term);
+            }
+        }
+    }
+    for (int c = 0; c < ES_CUE_COUNT; c++) {
+        double x = MARGIN + c * (WIDTH - 2.0 * MARGIN) / ES_CUE_COUNT;
+        fprintf(f, "<g class=\"legend\"><rect x=\"%.1f\" y=\"%d\" width=\"10\" height=\"10\" fill=\"%s\"/>"
+                   "<text x=\"%.1f\" y=\"%d\">%s</text></g>\n",
+                x, LEGEND_TOP, cue_colour[c], x + 14, LEGEND_TOP + 9, es_cue_name((es_cue)c));
+    }
+}
+
 static void write_svg(FILE *f, const es_pipeline *p)
 {
     double duration = p->analysis.info.duration;
@@ -144,12 +194,14 @@ static void write_svg(FILE *f, const es_pipeline *p)
         fprintf(f, "</text></g>\n");
     }
 
+    cue_rows(f, p);
+
     /* time axis */
     double step = duration > 600 ? 60 : duration > 120 ? 10 : duration > 30 ? 5 : 1;
     while (duration / step > 200) step *= 2; /* a day-long video still gets a readable axis */
     for (double t = 0; t <= duration; t += step)
         fprintf(f, "<text class=\"tick\" x=\"%.1f\" y=\"%d\" text-anchor=\"middle\" fill=\"#666\">%.0f</text>\n",
-                x_of(t, duration), HEIGHT - 4, t);
+                x_of(t, duration), CUES_TOP - 8, t);
     fprintf(f, "</svg>\n");
 }
 

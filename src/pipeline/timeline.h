@@ -1,5 +1,6 @@
-/* The SVG timeline: a thumbnail per scene, the valence and arousal curves, the cuts, and (after
- * composing) the chord onsets, on one time axis. Self-contained: thumbnails are embedded PNGs. */
+/* The SVG timeline: a thumbnail per scene, the valence and arousal curves, the cuts, (after
+ * composing) the chord onsets, and each scene's cue terms (why it reads as it does), on one time
+ * axis. Self-contained: thumbnails are embedded PNGs. */
 #ifndef ES_TIMELINE_H
 #define ES_TIMELINE_H
 

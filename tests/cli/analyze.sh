@@ -20,6 +20,11 @@ check "SVG: a thumbnail per scene" [ "$(grep -o 'class="thumb"' mixed.svg | wc -
 check "SVG: both curves" grep -q 'class="valence"' mixed.svg
 check "SVG: arousal curve" grep -q 'class="arousal"' mixed.svg
 check "SVG: no chords before composing" [ "$(grep -c 'class="chord"' mixed.svg)" = 0 ]
+# the cue terms drawn (one bar per term of 0.005 or more) are those the JSON lists; all cues in the legend
+check "SVG: a bar per cue term" [ "$(grep -c 'class="cue"' mixed.svg)" = \
+  "$(jq '[.emotion.scenes[].cues[][] | select(. >= 0.005 or . <= -0.005)] | length' mixed.json)" ]
+check "SVG: a term named by its cue" grep -q 'data-cue="colour"' mixed.svg
+check "SVG: every cue in the legend" [ "$(grep -c 'class="legend"' mixed.svg)" = 10 ]
 
 # video mode: one mood for the whole video, between the two scenes' moods
 "$ES_BIN" analyze "$d/mixed.mp4" --emotion-mode video --faces off -q > video.json || fail "video mode failed"
