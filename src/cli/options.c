@@ -67,21 +67,22 @@ int cli_fail(void)
     return ES_EXIT_FAILURE;
 }
 
-static int unit_value(const char *arg, const char *name, const char *cmd, double *out)
+/* A number option in [lo, hi]: 1 when taken into *out, -1 (with the usage error) when not. */
+static int number_in(const char *cmd, const char *name, const char *arg, double lo, double hi, double *out)
 {
-    if (es_parse_double(arg, out) || *out < -1 || *out > 1) {
-        cli_usage_error(cmd, "--%s must be a number in [-1, 1], not '%s'", name, arg);
+    if (es_parse_double(arg, out) || *out < lo || *out > hi) {
+        cli_usage_error(cmd, "--%s must be a number in [%g, %g], not '%s'", name, lo, hi, arg);
         return -1;
     }
-    return 0;
+    return 1;
 }
 
 int cli_music_option(cli_music_opts *o, int opt, const char *arg, const char *cmd)
 {
     long l;
     switch (opt) {
-    case OPT_VALENCE: return unit_value(arg, "valence", cmd, &o->valence) ? -1 : 1;
-    case OPT_AROUSAL: return unit_value(arg, "arousal", cmd, &o->arousal) ? -1 : 1;
+    case OPT_VALENCE: return number_in(cmd, "valence", arg, -1, 1, &o->valence);
+    case OPT_AROUSAL: return number_in(cmd, "arousal", arg, -1, 1, &o->arousal);
     case OPT_EMOTION: {
         double v, a;
         if (es_emotion_lookup(arg, &v, &a)) {
@@ -127,24 +128,9 @@ int cli_music_option(cli_music_opts *o, int opt, const char *arg, const char *cm
         }
         o->candidates = (int)l;
         return 1;
-    case OPT_TEMPERATURE:
-        if (es_parse_double(arg, &o->temperature) || !(o->temperature >= 0.05 && o->temperature <= 5)) {
-            cli_usage_error(cmd, "--temperature must be a number in [0.05, 5], not '%s'", arg);
-            return -1;
-        }
-        return 1;
-    case OPT_GUIDANCE:
-        if (es_parse_double(arg, &o->guidance) || !(o->guidance >= 1 && o->guidance <= 10)) {
-            cli_usage_error(cmd, "--guidance must be a number in [1, 10], not '%s'", arg);
-            return -1;
-        }
-        return 1;
-    case OPT_TOP_P:
-        if (es_parse_double(arg, &o->top_p) || !(o->top_p >= 0.01 && o->top_p <= 1)) {
-            cli_usage_error(cmd, "--top-p must be a number in [0.01, 1], not '%s'", arg);
-            return -1;
-        }
-        return 1;
+    case OPT_TEMPERATURE: return number_in(cmd, "temperature", arg, 0.05, 5, &o->temperature);
+    case OPT_GUIDANCE: return number_in(cmd, "guidance", arg, 1, 10, &o->guidance);
+    case OPT_TOP_P: return number_in(cmd, "top-p", arg, 0.01, 1, &o->top_p);
     default: return 0;
     }
 }
@@ -194,12 +180,7 @@ void cli_analysis_opts_init(cli_analysis_opts *o)
 int cli_analysis_option(cli_analysis_opts *o, int opt, const char *arg, const char *cmd)
 {
     switch (opt) {
-    case OPT_CUT_THRESHOLD:
-        if (es_parse_double(arg, &o->cut_threshold) || o->cut_threshold < 0 || o->cut_threshold > 1) {
-            cli_usage_error(cmd, "--cut-threshold must be a number in [0, 1], not '%s'", arg);
-            return -1;
-        }
-        return 1;
+    case OPT_CUT_THRESHOLD: return number_in(cmd, "cut-threshold", arg, 0, 1, &o->cut_threshold);
     case OPT_MIN_CUT_GAP:
         if (es_parse_double(arg, &o->min_cut_gap) || o->min_cut_gap < 0) {
             cli_usage_error(cmd, "--min-cut-gap must be a number of seconds >= 0, not '%s'", arg);
@@ -214,12 +195,7 @@ int cli_analysis_option(cli_analysis_opts *o, int opt, const char *arg, const ch
             return -1;
         }
         return 1;
-    case OPT_MOOD_CONTRAST:
-        if (es_parse_double(arg, &o->mood_contrast) || !(o->mood_contrast >= 0 && o->mood_contrast <= 3)) {
-            cli_usage_error(cmd, "--mood-contrast must be a number in [0, 3], not '%s'", arg);
-            return -1;
-        }
-        return 1;
+    case OPT_MOOD_CONTRAST: return number_in(cmd, "mood-contrast", arg, 0, 3, &o->mood_contrast);
     case OPT_FACES:
         if (cli_on_off(arg, &o->faces)) {
             cli_usage_error(cmd, "--faces must be on or off, not '%s'", arg);

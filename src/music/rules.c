@@ -86,7 +86,7 @@ typedef struct {
      * change of mood instead of jumping at class edges. */
     double dark, energy;
     double dark_phase, energy_phase; /* where the dithering starts, drawn per section */
-    int cls;        /* the nearest class: mode, scale and cadences */
+    int cls;        /* the nearest class: the tonic chord and the cadences */
     int cut;        /* starts at a boundary (accent) */
     int n_beats, n_bars, first_bar, prog; /* whole beats; bars of 4, the last one maybe shorter */
     double beat;    /* seconds per quarter note */
