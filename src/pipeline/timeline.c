@@ -20,7 +20,7 @@
 #define CHORD_TOP (CURVE_TOP + CURVE_H + 20)
 #define CUES_TOP (CHORD_TOP + 60)
 #define CUE_ROW 110        /* one row of cue terms: valence, then arousal */
-#define CUE_UNIT 45.0      /* pixels for a term of 1.0 */
+#define CUE_UNIT 45.0      /* pixels for a term of 1.0, less when a stack would leave its row */
 #define CUE_MIN 0.005      /* smaller terms are not drawn */
 #define LEGEND_TOP (CUES_TOP + 2 * CUE_ROW)
 #define HEIGHT (LEGEND_TOP + 40)
@@ -102,9 +102,21 @@ static const char *const cue_colour[ES_CUE_COUNT] = {
 /* Why each scene reads as it does: per scene, its cue terms stacked up (positive) and down
  * (negative) from a zero line, one row for valence and one for arousal; they add up to the mood
  * drawn above. */
+/* The larger of a scene's positive and negative sums of drawn terms. */
+static double cue_stack(const double *parts)
+{
+    double up = 0, down = 0;
+    for (int c = 0; c < ES_CUE_COUNT; c++)
+        if (fabs(parts[c]) >= CUE_MIN) *(parts[c] > 0 ? &up : &down) += fabs(parts[c]);
+    return fmax(up, down);
+}
+
 static void cue_rows(FILE *f, const es_pipeline *p)
 {
-    double duration = p->analysis.info.duration;
+    double duration = p->analysis.info.duration, tallest = 0;
+    for (size_t s = 0; s < p->n_scenes; s++)
+        tallest = fmax(tallest, fmax(cue_stack(p->scenes[s].valence_parts), cue_stack(p->scenes[s].arousal_parts)));
+    double unit = tallest > 0 ? fmin(CUE_UNIT, (CUE_ROW / 2.0 - 14) / tallest) : CUE_UNIT;
     for (int row = 0; row < 2; row++) {
         double top = CUES_TOP + row * CUE_ROW, zero = top + CUE_ROW / 2.0 + 6;
         fprintf(f, "<text x=\"%d\" y=\"%.1f\" fill=\"#444\">%s: what each cue adds</text>\n", MARGIN, top + 10,
@@ -117,7 +129,7 @@ static void cue_rows(FILE *f, const es_pipeline *p)
             double x0 = x_of(sc->start, duration), x1 = x_of(sc->end, duration);
             double w = fmax(2, 0.6 * (x1 - x0)), x = 0.5 * (x0 + x1) - 0.5 * w, up = 0, down = 0;
             for (int c = 0; c < ES_CUE_COUNT; c++) {
-                double term = parts[c], h = CUE_UNIT * fabs(term);
+                double term = parts[c], h = unit * fabs(term);
                 if (!(fabs(term) >= CUE_MIN)) continue;
                 double y = term > 0 ? zero - up - h : zero + down;
                 if (term > 0) up += h;
