@@ -3,10 +3,12 @@
 #  1. emsync score on a generated 60 s 1280x720 clip with cuts: wall time per stage, real-time
 #     factor, peak RSS, beside FFmpeg's own scene pass over the same file (best of 2 each).
 #  2. the emotion stage's cost: analyze with and without the face nets.
-#  3. the per-module programs in BUILD/bench: decode, audio, faces, composer, EMSYNC network
+#  3. emsync batch over 20 short clips against running them one after another and two at a time
+#     (bench/batch.sh).
+#  4. the per-module programs in BUILD/bench: decode, audio, faces, composer, EMSYNC network
 #     (on a random-weight checkpoint of the released shapes, made once by
 #     scripts/make-random-checkpoint.py, and on the bundled model).
-#  4. the bundled model as a composer against its targets (bench/model-eval.py; POP909=DIR adds
+#  5. the bundled model as a composer against its targets (bench/model-eval.py; POP909=DIR adds
 #     POP909's own range of pitch-class entropy and note density).
 set -uo pipefail
 build=${1:-build}
@@ -78,6 +80,11 @@ printf '| figure | value |\n|---|---:|\n'
 printf '| analyze without face nets, wall s | %.2f |\n' "$off"
 printf '| analyze with face nets (2 frames/s), wall s | %.2f |\n' "$on"
 printf '| added by the face nets (target <= 30%%) | %.0f%% |\n' "$(echo "($on - $off) * 100 / $off" | bc -l)"
+echo
+
+echo "### emsync batch against the same jobs run by hand (bench/batch.sh)"
+echo
+"$root/bench/batch.sh" "$bin" "$work" || echo "(bench/batch.sh failed: exit $?)"
 echo
 
 run_bench() {

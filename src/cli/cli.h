@@ -19,5 +19,12 @@ int cmd_faces(int argc, char **argv);
 int cmd_model_logits(int argc, char **argv);
 int cmd_tokenize(int argc, char **argv);
 int cmd_model_info(int argc, char **argv);
+int cmd_batch(int argc, char **argv);
+
+/* What batch needs of score: whether `emsync score ARGV` would parse (0, or ES_EXIT_USAGE with
+ * the usage error), and whether the long option NAME (without "--") exists and takes a value
+ * (1), is a flag (0), or does not exist (-1). */
+int cmd_score_check(int argc, char **argv);
+int cmd_score_option_kind(const char *name);
 
 #endif

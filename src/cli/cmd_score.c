@@ -154,3 +154,18 @@ int cmd_score(int argc, char **argv)
     cli_music_opts_free(&o.music);
     return status;
 }
+
+int cmd_score_check(int argc, char **argv)
+{
+    score_options o;
+    int status = parse_options(argc, argv, &o);
+    cli_music_opts_free(&o.music);
+    return status ? ES_EXIT_USAGE : 0;
+}
+
+int cmd_score_option_kind(const char *name)
+{
+    for (const struct option *opt = long_options; opt->name; opt++)
+        if (!strcmp(opt->name, name)) return opt->has_arg == no_argument ? 0 : 1;
+    return -1;
+}

@@ -11,6 +11,7 @@
 
 static const es_command commands[] = {
     {"score", "a video in, the same video with a synchronized soundtrack out", cmd_score},
+    {"batch", "many videos scored at once: a folder or a manifest, resumable, with a summary", cmd_batch},
     {"compose", "music for a duration, a mood and boundaries, as MIDI (no video)", cmd_compose},
     {"eval", "objective measures of a MIDI file: cut hits, key, tempo, density, ...", cmd_eval},
     {"analyze", "what emsync sees: cuts, per-scene features, faces, valence/arousal", cmd_analyze},
@@ -46,6 +47,8 @@ static void usage(FILE *out)
         "                     /usr/local/share/emsync, /usr/share/emsync\n"
         "  EMSYNC_MODEL       EMSYNC checkpoint used when --model is not given\n"
         "  EMSYNC_SOUNDFONT   GM soundfont used when --soundfont is not given\n"
+        "  EMSYNC_THREADS     threads each parallel stage may use (default: the cores); batch\n"
+        "                     sets it for its jobs\n"
         "  EMSYNC_DEBUG       set and not 0: show FFmpeg's own log messages\n"
         "\n"
         "example:\n"

@@ -29,14 +29,28 @@ void cli_music_opts_free(cli_music_opts *o)
     o->cuts = NULL;
 }
 
+static char *captured_error;
+static size_t captured_size;
+
+void cli_capture_usage_errors(char *buf, size_t size)
+{
+    captured_error = buf;
+    captured_size = size;
+    if (buf && size) buf[0] = '\0';
+}
+
 int cli_usage_error(const char *cmd, const char *fmt, ...)
 {
     va_list ap;
-    fprintf(stderr, "emsync %s: ", cmd);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    if (captured_error) {
+        vsnprintf(captured_error, captured_size, fmt, ap);
+    } else {
+        fprintf(stderr, "emsync %s: ", cmd);
+        vfprintf(stderr, fmt, ap);
+        fprintf(stderr, " (see 'emsync %s --help')\n", cmd);
+    }
     va_end(ap);
-    fprintf(stderr, " (see 'emsync %s --help')\n", cmd);
     return ES_EXIT_USAGE;
 }
 

@@ -104,6 +104,10 @@ void cli_fill_options(emsync_options *o, const cli_analysis_opts *a, const cli_m
 /* Prints a usage error line "emsync CMD: MSG" and returns ES_EXIT_USAGE. */
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* While buf is not NULL, usage errors are kept there (the message alone, the last one) instead
+ * of printed: a batch checks each manifest row's options and reports them with the row's line. */
+void cli_capture_usage_errors(char *buf, size_t size);
+
 /* The usage error for getopt_long's ':' (missing value) or '?' (unknown option) result c, naming
  * the option as the user typed it (also inside a group of short options such as -yz). Returns
  * ES_EXIT_USAGE. */

@@ -19,6 +19,7 @@
 #include <libswresample/swresample.h>
 #include <libswscale/swscale.h>
 
+#include "core/cpus.h"
 #include "core/error.h"
 #include "media/decode.h"
 #include "media/gopdec.h"
@@ -454,7 +455,7 @@ static int open_decoder(dec *d, AVStream *st, AVCodecContext **out)
     int ret = avcodec_parameters_to_context(c, st->codecpar);
     if (ret < 0) return es_fail("%s: %s", d->path, av_err2str(ret));
     c->pkt_timebase = st->time_base;
-    c->thread_count = 0; /* auto */
+    c->thread_count = es_thread_limit(); /* 0: FFmpeg picks by the cores */
     c->thread_type = FF_THREAD_FRAME | FF_THREAD_SLICE;
     if ((ret = avcodec_open2(c, codec, NULL)) < 0)
         return es_fail("%s: cannot open the %s decoder (%s)", d->path, codec->name, av_err2str(ret));

@@ -328,7 +328,7 @@ int es_gopdec_new(es_gopdec **out, const AVFormatContext *fmt, const AVStream *s
             w->dec->pkt_timebase = st->time_base;
             /* the groups are the parallelism; one thread more each fills the cores where
              * groups are long or few */
-            w->dec->thread_count = 2;
+            w->dec->thread_count = es_cpu_count() < 2 ? 1 : 2;
             w->dec->thread_type = FF_THREAD_FRAME | FF_THREAD_SLICE;
             ret = avcodec_open2(w->dec, codec, NULL);
         }

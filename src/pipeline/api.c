@@ -94,6 +94,25 @@ static char *dup_path(const char *path)
     return p;
 }
 
+char *es_score_output_path(const char *input, const char *dir)
+{
+    char ext[16], suffix[32];
+    snprintf(suffix, sizeof suffix, ".emsync.%s", output_extension(input, ext, sizeof ext));
+    return es_derive_path(dir, input, suffix);
+}
+
+char *es_score_side_path(const char *output, const char *suffix)
+{
+    /* beside OUT with OUT's stem: x.emsync.mp4 -> x.emsync.mid */
+    char *copy = dup_path(output), *path = NULL;
+    if (copy) {
+        const char *dir = dirname(copy);
+        path = es_derive_path(strcmp(dir, ".") ? dir : NULL, output, suffix);
+    }
+    free(copy);
+    return path;
+}
+
 /* Adds path (when not NULL) to the set and stores its temp path in *temp. */
 static int stage(es_outset *set, const char *path, const char **temp)
 {
@@ -113,23 +132,9 @@ int emsync_score(const char *input, const char *output, const char *midi, const 
     int rc = -1;
 
     /* paths first, so a bad destination fails before minutes of work */
-    if (output) out = dup_path(output);
-    else {
-        char ext[16], suffix[32];
-        snprintf(suffix, sizeof suffix, ".emsync.%s", output_extension(input, ext, sizeof ext));
-        out = es_derive_path(NULL, input, suffix);
-    }
+    out = output ? dup_path(output) : es_score_output_path(input, NULL);
     if (!out) goto end;
-    if (midi) mid = dup_path(midi);
-    else {
-        /* beside OUT with OUT's stem: x.emsync.mp4 -> x.emsync.mid */
-        char *copy = dup_path(out);
-        if (copy) {
-            const char *dir = dirname(copy);
-            mid = es_derive_path(strcmp(dir, ".") ? dir : NULL, out, ".mid");
-        }
-        free(copy);
-    }
+    mid = midi ? dup_path(midi) : es_score_side_path(out, ".mid");
     if (!mid) goto end;
     struct stat st;
     if (stat(input, &st) != 0) {

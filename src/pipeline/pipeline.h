@@ -98,4 +98,11 @@ void es_pipeline_progress(void *user, double fraction);
 /* Frees everything the pipeline produced. Safe on an initialised struct. */
 void es_pipeline_free(es_pipeline *p);
 
+/* score's default output for input: "<dir or .>/<stem>.emsync.<ext>", the container kept where
+ * it can take the music (mp4, mov, mkv, webm, ...), else .mkv. Newly allocated, NULL on error. */
+char *es_score_output_path(const char *input, const char *dir);
+
+/* A side output beside output with its stem: (x.emsync.mp4, ".mid") -> x.emsync.mid. */
+char *es_score_side_path(const char *output, const char *suffix);
+
 #endif
