@@ -401,6 +401,34 @@ static void test_datadir(void)
     CHECK(d != NULL && !strncmp(d, deep, 1023));
     free(d);
     unsetenv("EMSYNC_DATA");
+
+    /* the executable's own install, <bin>/../share/emsync (here BUILD/share/emsync for
+     * BUILD/tests/test_faces_weights), comes after the user roots and before /usr/local */
+    char self[1024], listed[1200];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    CHECK(n > 0);
+    if (n <= 0) return;
+    self[n] = '\0';
+    *strrchr(self, '/') = '\0';
+    *strrchr(self, '/') = '\0';
+    snprintf(listed, sizeof listed,
+             "~/.local/share/emsync, %s/share/emsync, /usr/local/share/emsync", self);
+    CHECK(es_datadir_find("models", "no-such-file") == NULL && error_has(listed));
+    /* a probe there is found (HOME's probe would win first); rmdir leaves what was there */
+    unsetenv("HOME");
+    char own[1100], ownmodels[1200], path[1300];
+    snprintf(own, sizeof own, "%s/share/emsync", self);
+    snprintf(ownmodels, sizeof ownmodels, "%s/models", own);
+    touch_probe(own);
+    d = es_datadir_find("models", probe);
+    CHECK(d && !strcmp(d, ownmodels));
+    free(d);
+    snprintf(path, sizeof path, "%s/%s", ownmodels, probe);
+    unlink(path);
+    rmdir(ownmodels);
+    rmdir(own);
+    snprintf(path, sizeof path, "%s/share", self);
+    rmdir(path);
 }
 
 static void test_va(void)

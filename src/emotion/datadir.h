@@ -1,5 +1,6 @@
 /* Where emsync's installed data (face models, ...) lives. Looked up in this order:
- * $EMSYNC_DATA, $XDG_DATA_HOME/emsync, ~/.local/share/emsync, /usr/local/share/emsync,
+ * $EMSYNC_DATA, $XDG_DATA_HOME/emsync, ~/.local/share/emsync, the running executable's
+ * <bin>/../share/emsync (its own install, whatever the PREFIX), /usr/local/share/emsync,
  * /usr/share/emsync. */
 #ifndef ES_DATADIR_H
 #define ES_DATADIR_H

@@ -158,10 +158,11 @@ int es_emsync_pick(const int *const *tokens, const size_t *n_tokens, const size_
 
 /* Model lookup, first found wins: explicit_path when given ("option"), else $EMSYNC_MODEL
  * ("EMSYNC_MODEL"), else emsync.pt in a data directory (emotion/datadir.h: $EMSYNC_DATA,
- * $XDG_DATA_HOME/emsync, ~/.local/share/emsync, /usr/local/share/emsync, /usr/share/emsync;
- * "data dir"), else the bundled model emsync-pop909.pt in a data directory's models/ or in
- * models/ beside or above the executable ("bundled"). *source (may be NULL) gets the quoted
- * name, or "none". Returns the argument, the environment, or a static buffer; NULL when none. */
+ * $XDG_DATA_HOME/emsync, ~/.local/share/emsync, <bin>/../share/emsync, /usr/local/share/emsync,
+ * /usr/share/emsync; "data dir"), else the bundled model emsync-pop909.pt in a data directory's
+ * models/ or in models/ beside or above the executable ("bundled"). *source (may be NULL) gets the
+ * quoted name, or "none". Returns the argument, the environment, or a static buffer; NULL when
+ * none. */
 const char *es_find_model_from(const char *explicit_path, const char **source);
 const char *es_find_model(const char *explicit_path);
 

@@ -114,6 +114,18 @@ env -u EMSYNC_MODEL HOME="$scratch" XDG_DATA_HOME= EMSYNC_DATA="$usr/share/emsyn
   "$usr/bin/emsync" model-info --json >info.json 2>err.txt || fail "installed model-info failed: $(cat err.txt)"
 check "the installed binary uses the installed bundled model ($(cat info.json))" \
   grep -Fq "\"path\":\"$usr/share/emsync/models/emsync-pop909.pt\"" info.json
+# ... and without being told where: it looks in <its bin>/../share/emsync, so any PREFIX works,
+# staged under DESTDIR or moved elsewhere (neither is one of the fixed /usr roots)
+mkdir -p empty-home moved/opt/x
+cp -a "$usr/bin" "$usr/share" moved/opt/x/
+for prefix in "$usr" "$scratch/moved/opt/x"; do
+  env -u EMSYNC_MODEL -u EMSYNC_DATA -u XDG_DATA_HOME HOME="$scratch/empty-home" \
+    "$prefix/bin/emsync" model-info --json >info.json 2>err.txt ||
+    fail "$prefix/bin/emsync model-info without EMSYNC_DATA failed: $(cat err.txt)"
+  # written out as the resolved path (/proc/self/exe), whatever symlinks $TMPDIR holds
+  check "$prefix/bin/emsync finds its own bundled model ($(cat info.json))" \
+    grep -Fq "\"path\":\"$(realpath "$prefix")/share/emsync/models/emsync-pop909.pt\"" info.json
+done
 if [ -f "$usr/share/emsync/models/tiny_face_detector_model.bin" ]; then
   "$usr/bin/emsync" faces -q "$root/tests/data/faces/sample1.jpg" --models "$usr/share/emsync/models" >faces.json ||
     fail "the installed face models do not load"
