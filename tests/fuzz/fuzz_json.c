@@ -1,7 +1,7 @@
 /* libFuzzer harness for the JSON reader (batch manifests, score plans): any input either fails
  * with an error line or gives a tree whose strings are valid UTF-8 and whose depth is capped.
  * Built and run by tests/fuzz/run.sh (make fuzz).
- * seeds: tests/data/faces/*.json tests/data/batch/*.jsonl
+ * seeds: tests/data/faces/?*.json tests/data/batch/?*.jsonl
  */
 #include <stdint.h>
 #include <stdlib.h>
