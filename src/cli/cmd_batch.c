@@ -53,7 +53,7 @@ static void usage(FILE *out)
         "                           error (default: OUTDIR/emsync-batch.jsonl, or\n"
         "                           OUTDIR/emsync-batch.I-of-N.jsonl with --shard)\n"
         "      --shard I/N          run only rows I, I+N, I+2N, ... (0 <= I < N), the share of one\n"
-        "                           task of N (a Slurm job array: scripts/slurm/emsync-batch.sbatch)\n"
+        "                           task of N (a cluster job array: one shard per task)\n"
         "      --with LIST          also write side outputs beside each video: any of json, svg,\n"
         "                           wav, comma-separated (default: none; the MIDI is always written)\n"
         "  -y, --overwrite          score every row again, replacing existing outputs\n"
