@@ -80,7 +80,6 @@ enum { TAIL_SIZE = 2048, MAX_ARGS = 256 };
 
 typedef struct {
     es_batch_row *row;
-    size_t index;             /* the row's place in the manifest, 0-based */
     char *output;
     char **argv;              /* emsync score ... for this row */
     int argc;
@@ -578,7 +577,7 @@ static void finish(job *j, int wstatus)
 
 typedef struct {
     size_t total, done, counts[8];
-    double started, run_seconds;
+    double run_seconds;
     size_t ran;
     int tty, quiet, drawn;
 } progress;
@@ -633,7 +632,7 @@ static void settled(progress *p, const job *j)
 /* ---- summary ---- */
 
 typedef struct {
-    job *jobs;
+    job *const *jobs;  /* this batch's rows, in manifest order */
     size_t n;
 } summary;
 
@@ -641,7 +640,7 @@ static void write_summary(FILE *f, const void *user)
 {
     const summary *s = user;
     for (size_t i = 0; i < s->n; i++) {
-        const job *j = &s->jobs[i];
+        const job *j = s->jobs[i];
         es_json w;
         es_json_init(&w, f, 0);
         es_json_begin_object(&w);
@@ -809,7 +808,7 @@ int cmd_batch(int argc, char **argv)
         goto end;
     }
     for (size_t i = 0; i < list.n; i++) {
-        jobs[i] = (job){.row = &list.rows[i], .index = i, .err_fd = -1};
+        jobs[i] = (job){.row = &list.rows[i], .err_fd = -1};
         if (plan_job(&jobs[i], &o)) goto end;
     }
     if (refuse_duplicates(jobs, list.n)) goto end;
@@ -828,7 +827,7 @@ int cmd_batch(int argc, char **argv)
         goto end;
     }
 
-    progress p = {.total = n_own, .started = es_now(), .tty = isatty(2), .quiet = o.quiet};
+    progress p = {.total = n_own, .tty = isatty(2), .quiet = o.quiet};
     for (size_t i = 0; i < n_own; i++)
         if (own[i]->status == ST_INVALID) settled(&p, own[i]);
     struct sigaction sa = {.sa_handler = on_stop};
@@ -839,14 +838,8 @@ int cmd_batch(int argc, char **argv)
     int rc = run_jobs(own, n_own, &o, &p);
     for (int k = 0; k < 3; k++) sigaction(sigs[k], &old[k], NULL);
 
-    summary s = {NULL, n_own};
-    job *ordered = NULL;
-    if (n_own && (ordered = malloc(n_own * sizeof *ordered))) {
-        for (size_t i = 0; i < n_own; i++) ordered[i] = *own[i];
-        s.jobs = ordered;
-    }
-    int summary_failed = !s.jobs && n_own ? es_fail("out of memory") : es_write_stream(summary_path, write_summary, &s);
-    free(ordered);
+    summary s = {own, n_own};
+    int summary_failed = es_write_stream(summary_path, write_summary, &s);
     if (rc || summary_failed) goto end;
     const size_t *c = p.counts;
     if (!o.quiet) {
