@@ -69,7 +69,8 @@ to_roff() {
 }
 
 # usage_of HELP: the usage line, continuation lines joined, without "usage: "
-usage_of() { awk 'NR == 1 { sub(/^usage: /, "") } /^$/ { exit } { sub(/^ +/, ""); printf "%s%s", (NR > 1 ? " " : ""), $0 } END { print "" }'; }
+# (reads to the end: an early exit would give the writer SIGPIPE, which pipefail reports)
+usage_of() { awk 'NR == 1 { sub(/^usage: /, "") } /^$/ { done = 1 } done { next } { sub(/^ +/, ""); printf "%s%s", (NR > 1 ? " " : ""), $0 } END { print "" }'; }
 
 # the description's first sentence, for NAME: "Gives a video ..." -> "gives a video ..."
 summary=$(awk 'NR > 1 && /^$/ && seen { exit } NR > 1 && /^[^ ]/ && !/:$/ { seen = 1; printf "%s ", $0 }' <<<"$top" |
