@@ -14,6 +14,8 @@ SOMAJOR := 0
 CC      ?= cc
 BUILD   ?= build
 PKGS    := libavformat libavcodec libavutil libswscale libswresample fluidsynth libebur128
+# only the binary's `serve` needs an HTTP server; the library does not link it
+CLI_PKGS := libmicrohttpd
 SYSLIBS := -lm -lpthread
 DEBUG_OPT := -O1 -fno-omit-frame-pointer
 DEBUG_SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined
@@ -50,7 +52,8 @@ CLI_SRC  := $(sort $(wildcard src/cli/*.c))
 TEST_SRC := $(sort $(wildcard tests/test_*.c))
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
 PIC_OBJ  := $(LIB_SRC:%.c=$(BUILD)/pic/%.o)
-CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/%.o)
+CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/%.o) $(BUILD)/web_assets.o
+WEB_FILES := web/index.html web/app.css web/app.js
 TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 BENCH_SRC := $(sort $(wildcard bench/bench_*.c))
 BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
@@ -64,7 +67,17 @@ emsync: $(BUILD)/emsync
 	cp $< $@
 
 $(BUILD)/emsync: $(CLI_OBJ) $(BUILD)/libemsync.a
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(shell pkg-config --libs $(CLI_PKGS)) $(LDLIBS)
+
+$(CLI_OBJ): CFLAGS += $(shell pkg-config --cflags $(CLI_PKGS))
+
+# the page that `emsync serve` serves, compiled into the binary
+$(BUILD)/web_assets.c: $(WEB_FILES) scripts/embed-web.sh
+	@mkdir -p $(dir $@)
+	scripts/embed-web.sh $@ $(WEB_FILES)
+
+$(BUILD)/web_assets.o: $(BUILD)/web_assets.c src/cli/web_assets.h
+	$(CC) $(CFLAGS) -c -o $@ $<
 
 $(BUILD)/libemsync.a: $(LIB_OBJ)
 	rm -f $@

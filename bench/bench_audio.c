@@ -1,6 +1,7 @@
-/* Speed of the audio stage: FluidSynth rendering of a dense five-instrument score and its loudness
- * measurement (each on one thread, the reference, and on two), normalisation with fade, and muxing
- * into the given video (video copied, music encoded) with the original audio replaced and mixed.
+/* Speed of the audio stage: FluidSynth rendering of a dense five-instrument score (on one thread,
+ * the reference, and on two), its loudness measurement, normalisation with fade, the streamed
+ * music's two renders, and muxing into the given video (video copied, music encoded) with the
+ * original audio replaced and mixed, from the music in memory and streamed.
  * Prints a markdown table: step, wall seconds (best of 3), x real time.
  * Usage: bench_audio VIDEO (its duration sets the score's length) */
 #include <libavformat/avformat.h>
@@ -9,6 +10,7 @@
 #include <unistd.h>
 
 #include "audio/loudness.h"
+#include "audio/music.h"
 #include "audio/render.h"
 #include "core/error.h"
 #include "core/progress.h"
@@ -50,10 +52,10 @@ int main(int argc, char **argv)
             for (int k = 0; k < 3; k++) es_score_add_note(&s, ES_STRINGS, root + 12 + 4 * k, 60, t, t + 2.0);
     }
 
-    /* each step best of 3 (the machine is shared); the one-thread rows are the reference twins */
+    /* each step best of 3 (the machine is shared); the one-thread render is the reference twin */
     float *pcm = NULL;
     size_t n = 0;
-    double render[2] = {1e9, 1e9}, measure[2] = {1e9, 1e9};
+    double render[2] = {1e9, 1e9}, measure = 1e9, music_open = 1e9, music_read = 1e9;
     for (int rep = 0; rep < 3; rep++) {
         for (int threads = 1; threads <= 2; threads++) {
             free(pcm);
@@ -62,16 +64,30 @@ int main(int argc, char **argv)
                 fprintf(stderr, "%s\n", es_error());
                 return 1;
             }
-            double t1 = es_now();
-            double lufs, peak;
-            if (es_loudness_measure_threads(pcm, n, ES_MUX_RATE, threads, &lufs, &peak)) {
-                fprintf(stderr, "%s\n", es_error());
-                return 1;
-            }
-            double t2 = es_now();
-            if (t1 - t0 < render[threads - 1]) render[threads - 1] = t1 - t0;
-            if (t2 - t1 < measure[threads - 1]) measure[threads - 1] = t2 - t1;
+            if (es_now() - t0 < render[threads - 1]) render[threads - 1] = es_now() - t0;
         }
+        double t0 = es_now(), lufs, peak;
+        if (es_loudness_measure(pcm, n, ES_MUX_RATE, &lufs, &peak)) {
+            fprintf(stderr, "%s\n", es_error());
+            return 1;
+        }
+        if (es_now() - t0 < measure) measure = es_now() - t0;
+        /* the pipeline's way: render and measure, then render again as it is read */
+        es_music_config mc = {.score = &s, .soundfont = es_default_soundfont(), .rate = ES_MUX_RATE,
+                              .target_lufs = -16.0, .fade_seconds = 3.0};
+        es_music *m;
+        t0 = es_now();
+        if (es_music_open(&m, &mc)) {
+            fprintf(stderr, "%s\n", es_error());
+            return 1;
+        }
+        double t1 = es_now();
+        static float block[2 * 1024];
+        while (es_music_read(m, block, 1024) > 0) continue;
+        double t2 = es_now();
+        es_music_free(&m);
+        if (t1 - t0 < music_open) music_open = t1 - t0;
+        if (t2 - t1 < music_read) music_read = t2 - t1;
     }
     double t1 = es_now(), lufs;
     if (es_loudness_normalize(pcm, n, ES_MUX_RATE, -16.0, &lufs)) {
@@ -83,25 +99,37 @@ int main(int argc, char **argv)
     printf("score: %zu notes, %.1f s; best of 3 runs each\n\n| step | wall s | x real time |\n|---|---:|---:|\n", s.n_notes, duration);
     row("render, 1 thread (reference)", render[0], duration);
     row("render, 2 threads (FluidSynth, 48 kHz stereo)", render[1], duration);
-    row("loudness measure, 1 thread (reference)", measure[0], duration);
-    row("loudness measure, 2 threads", measure[1], duration);
-    row("loudness normalise + fade (2 threads, once)", t2 - t1, duration);
+    row("loudness measure (integrated + true peak)", measure, duration);
+    row("loudness normalise + fade (whole buffer, once)", t2 - t1, duration);
+    row("streamed music: first render, measured", music_open, duration);
+    row("streamed music: second render, normalised and faded, read", music_read, duration);
 
     char dir[] = "/tmp/es-bench-audio-XXXXXX", out[64];
     if (!mkdtemp(dir)) return 1;
     snprintf(out, sizeof out, "%s/out.mp4", dir);
-    static const char *const names[] = {"mux, original replaced (mp4/AAC)", "mux, original mixed (mp4/AAC)"};
-    for (int mode = 0; mode < 2; mode++) {
-        es_mux_request r = {.input_path = argv[1], .output_path = out, .pcm = pcm, .n_frames = n,
-                            .duration = duration, .original_audio = mode ? ES_ORIGINAL_AUDIO_MIX : ES_ORIGINAL_AUDIO_OFF};
+    static const char *const names[3] = {"mux, original replaced (mp4/AAC, music in memory)",
+                                         "mux, original mixed (mp4/AAC, music in memory)",
+                                         "mux, original replaced, music streamed (second render + AAC)"};
+    for (int mode = 0; mode < 3; mode++) {
         double best = 1e9;
         for (int rep = 0; rep < 3; rep++) {
+            es_music *m = NULL;
+            es_music_config mc = {.score = &s, .soundfont = es_default_soundfont(), .rate = ES_MUX_RATE,
+                                  .target_lufs = -16.0, .fade_seconds = 3.0};
+            if (mode == 2 && es_music_open(&m, &mc)) {
+                fprintf(stderr, "%s\n", es_error());
+                return 1;
+            }
+            es_mux_request r = {.input_path = argv[1], .output_path = out, .pcm = pcm, .n_frames = n,
+                                .duration = duration, .original_audio = mode == 1 ? ES_ORIGINAL_AUDIO_MIX : ES_ORIGINAL_AUDIO_OFF};
+            if (m) r.read = es_music_pull, r.read_user = m;
             double a = es_now();
             if (es_mux(&r)) {
                 fprintf(stderr, "%s\n", es_error());
                 return 1;
             }
             if (es_now() - a < best) best = es_now() - a;
+            es_music_free(&m);
             unlink(out);
         }
         row(names[mode], best, duration);

@@ -2,9 +2,11 @@
 # make bench: speed and memory figures as markdown tables on stdout.
 #  1. emsync score on a generated 60 s 1280x720 clip with cuts: wall time per stage, real-time
 #     factor, peak RSS, beside FFmpeg's own scene pass over the same file (best of 2 each).
+#     The same on a generated 30-minute 320x180 clip, once: peak RSS and wall time.
 #  2. the emotion stage's cost: analyze with and without the face nets.
 #  3. emsync batch over 20 short clips against running them one after another and two at a time
-#     (bench/batch.sh).
+#     (bench/batch.sh); emsync serve under load: a re-render of a 1-minute clip, 200 status
+#     polls a second for 30 s during a job, 20 uploads in a row (bench/serve.py).
 #  4. the per-module programs in BUILD/bench: decode, audio, faces, composer, EMSYNC network
 #     (on a random-weight checkpoint of the released shapes, made once by
 #     scripts/make-random-checkpoint.py, and on the bundled model).
@@ -72,6 +74,24 @@ printf '| real-time factor (video s / wall s) | %.1fx |\n' "$(echo "60 / $score_
 printf '| peak RSS, MB | %.0f |\n' "$rss_mb"
 echo
 
+# memory on a long film: the music is streamed, so the peak should not grow with the length
+long="$work/long30-180p.mp4"
+if [ ! -s "$long" ]; then
+  ffmpeg -nostdin -v error -y -f lavfi -i testsrc2=s=320x180:r=25:d=1800 -f lavfi -i sine=d=1800 \
+    -c:v libx264 -preset ultrafast -c:a aac "$long"
+fi
+t0=$(now)
+/usr/bin/time -f "%M" -o "$work/rss-long.txt" "$bin" score "$long" -o "$work/long-out.mp4" --composer rules \
+  --faces off -y -q
+long_time=$(echo "$(now) - $t0" | bc -l)
+echo "### a long film (30 min, 320x180, 25 fps; --composer rules --faces off)"
+echo
+printf '| figure | value |\n|---|---:|\n'
+printf '| peak RSS of score on a 30-minute 320x180 clip, MB | %.0f |\n' "$(echo "$(cat "$work/rss-long.txt") / 1024" | bc -l)"
+printf '| its wall time, s | %.1f |\n' "$long_time"
+rm -f "$work/long-out.mp4"
+echo
+
 off=$(best_of 2 "$bin" analyze "$clip" --faces off -q)
 on=$(best_of 2 "$bin" analyze "$clip" -q)
 echo "### the emotion stage (analyze, best of 2)"
@@ -85,6 +105,11 @@ echo
 echo "### emsync batch against the same jobs run by hand (bench/batch.sh)"
 echo
 "$root/bench/batch.sh" "$bin" "$work" || echo "(bench/batch.sh failed: exit $?)"
+echo
+
+echo "### emsync serve on loopback: re-render, polls during a job, 20 uploads (bench/serve.py)"
+echo
+/usr/bin/python3 "$root/bench/serve.py" "$bin" "$work" || echo "(bench/serve.py failed: exit $?)"
 echo
 
 run_bench() {

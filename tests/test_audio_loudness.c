@@ -1,4 +1,5 @@
-/* Loudness normalisation and fade-out, against values known from ITU-R BS.1770 and arithmetic.
+/* Loudness normalisation and fade-out, against values known from ITU-R BS.1770 and arithmetic,
+ * and the block-by-block meter and fade against their whole-buffer twins.
  * BS.1770 calibrates K-weighting so that a 0 dBFS 997 Hz sine in one front channel reads
  * -3.01 LKFS; in both channels of a stereo pair the powers add (+3.01 dB), so a stereo sine of
  * amplitude A reads 20*log10(A) LUFS (A = 0.1: -20.0). */
@@ -139,15 +140,15 @@ static void test_fade(void)
     free(x);
 }
 
-/* The two-thread measurement against the one-thread reference: equal, bit for bit. The signal is
- * quiet noise with a loud burst at fs/4 placed across the point where the helper thread takes
- * over (36% in), phase 45 degrees so its samples reach only 0.71 of its true peak: the peak is
- * found there only if the helper's interpolator starts with the right history. */
-static void test_threads_equal(void)
+/* The meter fed block by block against one pass over the whole buffer: equal, bit for bit. The
+ * signal is quiet noise with a loud burst at fs/4 placed across a block boundary, phase 45
+ * degrees so its samples reach only 0.71 of its true peak: the peak is found there only if the
+ * oversampling interpolator keeps its history from one block to the next. */
+static void test_blocks_equal(void)
 {
-    const size_t lens[3] = {10 * RATE, 3 * RATE + 17, 900}; /* the last too short to split */
-    for (int k = 0; k < 3; k++) {
-        size_t n = lens[k], at = (size_t)(0.36 * (double)n);
+    const size_t n = 3 * RATE + 17, blocks[4] = {1, 64, 1001, 8192};
+    for (int b = 0; b < 4; b++) {
+        size_t at = blocks[b] * (RATE / blocks[b]); /* a block boundary near 1 s */
         for (int where = -6; where <= 6; where += 3) {
             float *x = malloc(2 * n * sizeof *x);
             es_rng r;
@@ -155,24 +156,57 @@ static void test_threads_equal(void)
             for (size_t i = 0; i < 2 * n; i++) x[i] = (float)((es_rng_uniform(&r) - 0.5) * 0.01);
             for (long i = -8; i < 8; i++) {
                 long j = (long)at + where + i;
-                if (j < 0 || (size_t)j >= n) continue;
                 x[2 * j] = x[2 * j + 1] = (float)(0.9 * sin(M_PI / 2 * (double)i + M_PI / 4));
             }
-            double l1, p1, l2, p2;
-            CHECK(es_loudness_measure_threads(x, n, RATE, 1, &l1, &p1) == 0);
-            CHECK(es_loudness_measure_threads(x, n, RATE, 2, &l2, &p2) == 0);
-            CHECK(l1 == l2);
-            CHECK(p1 == p2);
-            if (p1 != p2 || l1 != l2) fprintf(stderr, "n %zu at %+d: lufs %.17g %.17g, peak %.17g %.17g\n", n, where, l1, l2, p1, p2);
+            double l1, p1, l2 = 0, p2 = 0;
+            CHECK(es_loudness_measure(x, n, RATE, &l1, &p1) == 0);
+            es_loudness_meter *m = NULL;
+            CHECK(es_loudness_meter_open(&m, RATE, 1) == 0);
+            int fed = m != NULL;
+            for (size_t done = 0; fed && done < n; done += blocks[b])
+                fed = es_loudness_meter_add(m, x + 2 * done, n - done < blocks[b] ? n - done : blocks[b]) == 0;
+            CHECK(fed && es_loudness_meter_result(m, &l2, &p2) == 0);
+            es_loudness_meter_free(&m);
+            CHECK(l1 == l2 && p1 == p2);
+            if (p1 != p2 || l1 != l2)
+                fprintf(stderr, "block %zu at %+d: lufs %.17g %.17g, peak %.17g %.17g\n", blocks[b], where, l1, l2, p1, p2);
             CHECK(p1 > 0.85 && peak_of(x, n) < 0.65); /* an inter-sample peak, found */
             free(x);
         }
     }
     double l, p;
-    CHECK(es_loudness_measure_threads(NULL, 0, RATE, 2, &l, &p) == 0);
+    CHECK(es_loudness_measure(NULL, 0, RATE, &l, &p) == 0);
     CHECK(isinf(l) && p == 0);
-    float one[2] = {0.5f, 0.5f};
-    CHECK(es_loudness_measure_threads(one, 1, RATE, 3, &l, &p) == -1);
+    es_loudness_meter *m = NULL;
+    CHECK(es_loudness_meter_open(&m, 1000, 1) == -1 && m == NULL);
+}
+
+/* The fade applied block by block equals the fade over the whole buffer. */
+static void test_fade_blocks(void)
+{
+    size_t n = 5 * RATE + 3;
+    float *a = malloc(2 * n * sizeof *a), *b = malloc(2 * n * sizeof *b);
+    for (size_t i = 0; i < 2 * n; i++) a[i] = b[i] = (float)sin((double)i * 0.001);
+    es_fade_out(a, n, RATE, 3.0);
+    const size_t step = 4099;
+    for (size_t at = 0; at < n; at += step)
+        es_fade_block(b + 2 * at, n - at < step ? n - at : step, (int64_t)at, (int64_t)n, RATE, 3.0);
+    CHECK(memcmp(a, b, 2 * n * sizeof *a) == 0);
+    free(a);
+    free(b);
+}
+
+/* The gain rule on its own: target, ceiling, silence, bad targets. */
+static void test_gain(void)
+{
+    double g;
+    CHECK(es_loudness_gain(-20.0, 0.1, -16.0, &g) == 0);
+    CHECK_NEAR(g, pow(10, 4.0 / 20), 1e-12);
+    CHECK(es_loudness_gain(-40.0, 0.5, -16.0, &g) == 0); /* the ceiling wins */
+    CHECK_NEAR(g * 0.5, pow(10, ES_PEAK_CEILING_DB / 20), 1e-12);
+    CHECK(es_loudness_gain(-HUGE_VAL, 0, -16.0, &g) == 0 && g == 1);
+    CHECK(es_loudness_gain(-20.0, 0.1, 1.0, &g) == -1);
+    CHECK(es_loudness_gain(-20.0, 0.1, NAN, &g) == -1);
 }
 
 int main(void)
@@ -182,6 +216,8 @@ int main(void)
     test_ceiling();
     test_silence();
     test_fade();
-    test_threads_equal();
+    test_blocks_equal();
+    test_fade_blocks();
+    test_gain();
     return check_report("test_audio_loudness");
 }

@@ -1,5 +1,6 @@
 /* FluidSynth offline rendering: timing against the sample grid, length, drum kit on MIDI channel
- * 10, determinism, the threaded render against the one-thread reference, and bad soundfonts. Needs a General MIDI soundfont (es_default_soundfont). */
+ * 10, determinism, the threaded render against the one-thread reference, block-by-block reads
+ * against one read, and bad soundfonts. Needs a General MIDI soundfont (es_default_soundfont). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -222,6 +223,35 @@ static void test_threads_equal(void)
     es_score_free(&s);
 }
 
+/* Rendering block by block, in sizes on and off FluidSynth's 64-frame grid, gives the samples of
+ * one read over everything (the events still land on the same frames). */
+static void test_blocks_equal(void)
+{
+    es_score s = {0};
+    busy_score(&s, 3.0);
+    float *whole = NULL;
+    size_t n = 0;
+    CHECK(es_render_score_threads(&s, sf, RATE, 1, &whole, &n) == 0);
+    const size_t sizes[5] = {1, 63, 64, 1000, 8192};
+    float *blocks = malloc(2 * (n + 1) * sizeof *blocks);
+    es_render *r = NULL;
+    CHECK(es_render_open(&r, &s, sf, RATE, 1) == 0);
+    CHECK(r && es_render_frames(r) == (int64_t)n);
+    size_t done = 0;
+    long got = 1;
+    for (int k = 0; r && got > 0; k++) {
+        got = es_render_read(r, blocks + 2 * done, sizes[k % 5] < n + 1 - done ? sizes[k % 5] : n + 1 - done);
+        if (got > 0) done += (size_t)got;
+    }
+    CHECK(got == 0 && done == n);
+    CHECK(whole && memcmp(whole, blocks, 2 * n * sizeof *whole) == 0);
+    es_render_close(&r);
+    es_render_close(&r); /* safe twice */
+    free(whole);
+    free(blocks);
+    es_score_free(&s);
+}
+
 static void test_bad_soundfonts(void)
 {
     es_score s = {0};
@@ -319,6 +349,7 @@ int main(void)
     test_drums();
     test_overlapping_notes();
     test_threads_equal();
+    test_blocks_equal();
     test_bad_soundfonts();
     test_default_soundfont();
     return check_report("test_audio_render");

@@ -1,5 +1,6 @@
 /* The 16-bit WAV writer: header fields byte by byte, samples equal to their quantised values,
- * the file accepted by libavformat (a second reader), and no file left when writing fails. */
+ * the file accepted by libavformat (a second reader), the same file written block by block, and
+ * no file left when writing fails. */
 #include <libavformat/avformat.h>
 #include <math.h>
 #include <stdint.h>
@@ -84,6 +85,29 @@ int main(void)
     CHECK(es_wav_write(path, pcm, N, 1 << 30) == -1);
     CHECK(strstr(es_error(), "sample rate") != NULL);
     CHECK(stat(path, &st) != 0);
+
+    /* block by block: the same file as in one go; a count short of or past the one announced in
+     * the header is refused, and nothing is left */
+    char whole[256];
+    snprintf(whole, sizeof whole, "%s/whole.wav", dir);
+    CHECK(es_wav_write(whole, pcm, N, 48000) == 0);
+    es_wav *w = NULL;
+    CHECK(es_wav_open(&w, path, N, 48000) == 0);
+    for (int at = 0; w && at < N; at += 300) CHECK(es_wav_put(w, pcm + 2 * at, N - at < 300 ? N - at : 300) == 0);
+    CHECK(w && es_wav_commit(&w) == 0 && w == NULL);
+    FILE *fa = fopen(whole, "rb"), *fb = fopen(path, "rb");
+    static unsigned char ba[4 * N + 64], bb[4 * N + 64];
+    size_t na = fa ? fread(ba, 1, sizeof ba, fa) : 0, nb = fb ? fread(bb, 1, sizeof bb, fb) : 1;
+    CHECK(na == 44 + 4 * N && na == nb && memcmp(ba, bb, na) == 0);
+    if (fa) fclose(fa);
+    if (fb) fclose(fb);
+    unlink(whole);
+    unlink(path);
+    CHECK(es_wav_open(&w, path, N, 48000) == 0);
+    CHECK(w && es_wav_put(w, pcm, N - 1) == 0);
+    CHECK(w && es_wav_put(w, pcm, 2) == -1 && strstr(es_error(), "more frames"));
+    CHECK(w && es_wav_commit(&w) == -1 && strstr(es_error(), "1000 of 1001"));
+    CHECK(w == NULL && stat(path, &st) != 0);
     CHECK(rmdir(dir) == 0); /* empty: no temp file left behind */
     return check_report("test_audio_wav");
 }

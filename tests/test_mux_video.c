@@ -1,8 +1,9 @@
 /* Muxing the music into the generated clips, checked by reading the results back with
  * libavformat/libavcodec: video packets byte-identical to the input's (count, data hash, size,
  * pts), the music's codec, start and length, faststart box order, the original audio copied,
- * mixed (its 440 Hz tone measured by a Goertzel filter at the expected -8 dB) or dropped, and
- * failures that leave no file behind. The music is a 660 Hz sine, so no soundfont is needed. */
+ * mixed (its 440 Hz tone measured by a Goertzel filter at the expected -8 dB) or dropped, the
+ * music read as the video goes against the music given whole, and failures that leave no file
+ * behind. The music is a 660 Hz sine, so no soundfont is needed. */
 #include <libavcodec/avcodec.h>
 #include <libavformat/avformat.h>
 #include <math.h>
@@ -316,6 +317,79 @@ static void test_container(const char *in_name, const char *out_name, const char
     free_info(&in);
 }
 
+/* A reader over the test music, as the pipeline's stream reads: n frames, fewer at the end;
+ * fail_at >= 0 makes it fail once that frame is reached. */
+typedef struct {
+    size_t at;
+    long fail_at;
+} music_reader;
+
+static long read_music(void *user, float *pcm, size_t n)
+{
+    music_reader *r = user;
+    if (r->fail_at >= 0 && r->at + n > (size_t)r->fail_at) return es_fail("music: render failed");
+    size_t k = music_frames - r->at < n ? music_frames - r->at : n;
+    memcpy(pcm, music + 2 * r->at, 2 * k * sizeof *pcm);
+    r->at += k;
+    return (long)k;
+}
+
+static int same_bytes(const char *a, const char *b)
+{
+    FILE *fa = fopen(a, "rb"), *fb = fopen(b, "rb");
+    int same = fa && fb;
+    while (same) {
+        int ca = fgetc(fa), cb = fgetc(fb);
+        same = ca == cb;
+        if (ca == EOF) break;
+    }
+    if (fa) fclose(fa);
+    if (fb) fclose(fb);
+    return same;
+}
+
+/* The music read as the video goes makes the same file as the music given whole, in every
+ * mode; a reader that fails fails the mux with its error, leaving nothing. */
+static void test_reader(void)
+{
+    static const char *const names[2] = {"out.mp4", "out.mkv"};
+    for (int c = 0; c < 2; c++) {
+        for (int mode = ES_ORIGINAL_AUDIO_OFF; mode <= ES_ORIGINAL_AUDIO_TRACK; mode++) {
+            char in_path[512], whole[512], read[512];
+            snprintf(in_path, sizeof in_path, "%s/%s", test_data_dir(), c ? "cuts.mkv" : "cuts.mp4");
+            snprintf(whole, sizeof whole, "%s/whole-%d-%s", dir, mode, names[c]);
+            snprintf(read, sizeof read, "%s/read-%d-%s", dir, mode, names[c]);
+            es_mux_request r = {.input_path = in_path, .output_path = whole, .pcm = music, .n_frames = music_frames,
+                                .duration = 20.0, .original_audio = (es_original_audio)mode};
+            CHECK(es_mux(&r) == 0);
+            music_reader mr = {0, -1};
+            r = (es_mux_request){.input_path = in_path, .output_path = read, .read = read_music, .read_user = &mr,
+                                 .duration = 20.0, .original_audio = (es_original_audio)mode};
+            CHECK(es_mux(&r) == 0);
+            CHECK(mr.at == music_frames);
+            /* Matroska files carry a random segment UID: there, the packets are compared */
+            if (!c) CHECK(same_bytes(whole, read));
+            file_info a, b;
+            CHECK(read_info(whole, 0, &a) == 0 && read_info(read, 0, &b) == 0);
+            int same = a.n_audio2 > 0 && a.n_audio2 == b.n_audio2 && a.n_video == b.n_video;
+            for (int i = 0; same && i < a.n_audio2; i++)
+                same = a.audio2[i].hash == b.audio2[i].hash && a.audio2[i].pts == b.audio2[i].pts;
+            CHECK(same);
+            free_info(&a);
+            free_info(&b);
+            unlink(whole);
+            unlink(read);
+        }
+    }
+    char in_path[512], out[512];
+    snprintf(in_path, sizeof in_path, "%s/cuts.mp4", test_data_dir());
+    snprintf(out, sizeof out, "%s/failed.mp4", dir);
+    music_reader mr = {0, 5 * RATE};
+    es_mux_request r = {.input_path = in_path, .output_path = out, .read = read_music, .read_user = &mr, .duration = 20.0};
+    CHECK(es_mux(&r) == -1 && strstr(es_error(), "render failed"));
+    CHECK(access(out, F_OK) != 0);
+}
+
 static void test_loud_mix_does_not_clip(void)
 {
     /* full-scale music plus the tone: the limiter keeps the sum below full scale */
@@ -598,6 +672,7 @@ int main(void)
 
     test_container("cuts.mp4", "out.mp4", "aac", 1024);
     test_container("cuts.mkv", "out.mkv", "opus", 960);
+    test_reader();
     test_loud_mix_does_not_clip();
     test_other_cases();
     test_joined_streams();

@@ -1,11 +1,14 @@
 /* Score -> PCM through FluidSynth, offline. Events (note on/off) are turned into sample positions,
- * sorted, and the synth is asked for exactly the frames between consecutive events. More threads
+ * sorted, and the synth is asked for exactly the frames between consecutive events, in blocks of
+ * whatever size the caller reads: FluidSynth renders its 64-frame blocks only when they are
+ * asked for, so an event lands on the same frame however the calls are split. More threads
  * go to FluidSynth itself (synth.cpu-cores): it renders the voices of each block on them and sums
  * them into the one mix, so the output is that of one thread (the test holds them equal). Two
  * synths each playing part of the instruments were tried too: as fast, but FluidSynth's output
  * depends slightly on which voice slot a note gets, so their sum differed from the one-synth
  * render by short blips (-72 dB). */
 #include <errno.h>
+#include <limits.h>
 #include <fluidsynth.h>
 #include <math.h>
 #include <pthread.h>
@@ -16,9 +19,6 @@
 
 #include "audio/render.h"
 #include "core/error.h"
-
-/* Longest score rendered: a day of audio is already 66 GB of float at 96 kHz. */
-#define MAX_SECONDS (24.0 * 3600.0)
 
 typedef struct {
     int64_t frame;     /* sample position */
@@ -144,117 +144,164 @@ static int select_program(fluid_synth_t *synth, int channel, int sfont, int bank
     return es_fail("%s: soundfont has no preset in bank %d (program %d)", path, bank, program);
 }
 
-int es_render_score_threads(const es_score *score, const char *soundfont_path, int sample_rate, int threads,
-                            float **pcm, size_t *n_frames)
+struct es_render {
+    fluid_settings_t *settings;
+    fluid_synth_t *synth;
+    event *events;
+    size_t n_events, next; /* events[next] is the first not yet played */
+    int64_t pos, total;    /* frames rendered, frames in all */
+    /* how many notes hold each key: overlapping notes of one key release only when the last ends */
+    uint16_t held[16][128];
+};
+
+/* A synth with the soundfont loaded and the five instruments' presets selected. */
+static int open_synth(es_render *r, const char *soundfont_path, int sample_rate, int threads)
 {
-    int ret = -1;
-    fluid_settings_t *settings = NULL;
-    fluid_synth_t *synth = NULL;
-    event *events = NULL;
-    float *out = NULL;
-    *pcm = NULL;
-    *n_frames = 0;
-
-    if (!soundfont_path) return es_fail("no General MIDI soundfont found (set EMSYNC_SOUNDFONT)");
-    if (sample_rate < 8000 || sample_rate > 96000) return es_fail("render: sample rate %d out of range", sample_rate);
-    if (threads < 1 || threads > ES_RENDER_MAX_THREADS) return es_fail("render: %d threads (1 to %d)", threads, ES_RENDER_MAX_THREADS);
-    if (!(score->duration > 0) || score->duration > MAX_SECONDS)
-        return es_fail("render: bad score duration %g s", score->duration);
-    if (check_soundfont(soundfont_path)) return -1;
-
-    int64_t total = llround(score->duration * sample_rate);
-    if ((uint64_t)total > SIZE_MAX / (2 * sizeof(float))) return es_fail("render: score too long");
-
-    silence_fluid_log();
-    settings = new_fluid_settings();
-    if (!settings) goto fluid_error;
+    fluid_settings_t *settings = r->settings = new_fluid_settings();
+    if (!settings) return fluid_fail("render: FluidSynth failed");
     fluid_settings_setnum(settings, "synth.sample-rate", sample_rate);
     fluid_settings_setint(settings, "synth.reverb.active", 1);
     fluid_settings_setint(settings, "synth.chorus.active", 1);
-    fluid_settings_setint(settings, "synth.threadsafe-api", 0); /* one thread drives it */
+    fluid_settings_setint(settings, "synth.threadsafe-api", 0); /* one thread drives it at a time */
     fluid_settings_setint(settings, "synth.cpu-cores", threads);
     fluid_settings_setint(settings, "audio.realtime-prio", 0); /* offline: no real-time mixer threads */
     /* read only the samples of the five presets used, not the whole (often 140 MB) soundfont */
     fluid_settings_setint(settings, "synth.dynamic-sample-loading", 1);
-    synth = new_fluid_synth(settings);
-    if (!synth) goto fluid_error;
+    r->synth = new_fluid_synth(settings);
+    if (!r->synth) return fluid_fail("render: FluidSynth failed");
 
-    int sfont = fluid_synth_sfload(synth, soundfont_path, 0);
+    int sfont = fluid_synth_sfload(r->synth, soundfont_path, 0);
     if (sfont == FLUID_FAILED) {
         char what[600];
         snprintf(what, sizeof what, "%s: cannot load soundfont", soundfont_path);
-        fluid_fail(what);
-        goto end;
+        return fluid_fail(what);
     }
     for (int i = 0; i < ES_INSTRUMENT_COUNT; i++) {
         int ch = es_instrument_channel((es_instrument)i);
         int drums = i == ES_DRUMS;
-        if (select_program(synth, ch, sfont, drums ? 128 : 0, es_instrument_program((es_instrument)i), soundfont_path))
-            goto end;
+        if (select_program(r->synth, ch, sfont, drums ? 128 : 0, es_instrument_program((es_instrument)i), soundfont_path))
+            return -1;
     }
+    return 0;
+}
 
-    /* Two events per note that starts before the end; offs at or past the end are dropped. */
-    if (score->n_notes > (SIZE_MAX / sizeof *events) / 2 || score->n_notes > UINT32_MAX) {
-        es_fail("render: too many notes");
-        goto end;
-    }
-    events = es_malloc(2 * score->n_notes * sizeof *events);
-    if (!events) goto end;
-    size_t n_events = 0;
+/* The notes as sorted sample-positioned events: two per note that starts before the end; offs
+ * at or past the end are dropped. */
+static int make_events(es_render *r, const es_score *score, int sample_rate)
+{
+    if (score->n_notes > (SIZE_MAX / sizeof *r->events) / 2 || score->n_notes > UINT32_MAX)
+        return es_fail("render: too many notes");
+    r->events = es_malloc((score->n_notes ? 2 * score->n_notes : 1) * sizeof *r->events);
+    if (!r->events) return -1;
+    size_t n = 0;
     for (size_t i = 0; i < score->n_notes; i++) {
-        const es_note *n = &score->notes[i];
-        if (n->instrument >= ES_INSTRUMENT_COUNT || n->pitch > 127 || !isfinite(n->start) || !isfinite(n->end)) continue;
-        int64_t on = llround(fmax(n->start, 0.0) * sample_rate);
-        int64_t off = llround(fmin(n->end, score->duration) * sample_rate);
-        if (on >= total) continue;
+        const es_note *note = &score->notes[i];
+        if (note->instrument >= ES_INSTRUMENT_COUNT || note->pitch > 127 || !isfinite(note->start) || !isfinite(note->end))
+            continue;
+        int64_t on = llround(fmax(note->start, 0.0) * sample_rate);
+        int64_t off = llround(fmin(note->end, score->duration) * sample_rate);
+        if (on >= r->total) continue;
         if (off <= on) off = on + 1;
-        uint8_t ch = (uint8_t)es_instrument_channel((es_instrument)n->instrument);
-        uint8_t vel = n->velocity ? (n->velocity > 127 ? 127 : n->velocity) : 1;
-        events[n_events++] = (event){on, (uint32_t)i, 1, ch, n->pitch, vel};
-        if (off < total) events[n_events++] = (event){off, (uint32_t)i, 0, ch, n->pitch, 0};
+        uint8_t ch = (uint8_t)es_instrument_channel((es_instrument)note->instrument);
+        uint8_t vel = note->velocity ? (note->velocity > 127 ? 127 : note->velocity) : 1;
+        r->events[n++] = (event){on, (uint32_t)i, 1, ch, note->pitch, vel};
+        if (off < r->total) r->events[n++] = (event){off, (uint32_t)i, 0, ch, note->pitch, 0};
     }
-    if (n_events > 1) qsort(events, n_events, sizeof *events, event_order);
+    if (n > 1) qsort(r->events, n, sizeof *r->events, event_order);
+    r->n_events = n;
+    return 0;
+}
 
-    out = es_malloc((size_t)total * 2 * sizeof *out);
-    if (!out) goto end;
+int es_render_open(es_render **out, const es_score *score, const char *soundfont_path, int sample_rate, int threads)
+{
+    *out = NULL;
+    if (!soundfont_path) return es_fail("no General MIDI soundfont found (set EMSYNC_SOUNDFONT)");
+    if (sample_rate < 8000 || sample_rate > 96000) return es_fail("render: sample rate %d out of range", sample_rate);
+    if (threads < 1 || threads > ES_RENDER_MAX_THREADS) return es_fail("render: %d threads (1 to %d)", threads, ES_RENDER_MAX_THREADS);
+    if (!(score->duration > 0) || score->duration > ES_RENDER_MAX_SECONDS)
+        return es_fail("render: bad score duration %g s", score->duration);
+    if (check_soundfont(soundfont_path)) return -1;
 
-    /* How many notes hold each key: overlapping notes of one key release only when the last ends. */
-    uint16_t held[16][128] = {{0}};
-    int64_t pos = 0;
-    size_t e = 0;
-    while (pos < total) {
-        for (; e < n_events && events[e].frame <= pos; e++) {
-            const event *ev = &events[e];
-            if (ev->on) {
-                if (held[ev->channel][ev->key] < UINT16_MAX) held[ev->channel][ev->key]++;
-                fluid_synth_noteon(synth, ev->channel, ev->key, ev->velocity);
-            } else if (held[ev->channel][ev->key] && --held[ev->channel][ev->key] == 0) {
-                fluid_synth_noteoff(synth, ev->channel, ev->key);
-            }
-        }
-        int64_t next = e < n_events ? events[e].frame : total;
-        if (next > total) next = total;
-        while (pos < next) {
-            int len = next - pos > 1 << 20 ? 1 << 20 : (int)(next - pos);
-            float *at = out + 2 * pos;
-            if (fluid_synth_write_float(synth, len, at, 0, 2, at, 1, 2) != FLUID_OK) goto fluid_error;
-            pos += len;
+    es_render *r = es_calloc(1, sizeof *r);
+    if (!r) return -1;
+    r->total = llround(score->duration * sample_rate);
+    silence_fluid_log();
+    if (open_synth(r, soundfont_path, sample_rate, threads) || make_events(r, score, sample_rate)) {
+        es_render_close(&r);
+        return -1;
+    }
+    *out = r;
+    return 0;
+}
+
+int64_t es_render_frames(const es_render *r) { return r->total; }
+
+/* Plays the events due at the current frame. */
+static void play_due(es_render *r)
+{
+    for (; r->next < r->n_events && r->events[r->next].frame <= r->pos; r->next++) {
+        const event *ev = &r->events[r->next];
+        uint16_t *held = &r->held[ev->channel][ev->key];
+        if (ev->on) {
+            if (*held < UINT16_MAX) ++*held;
+            fluid_synth_noteon(r->synth, ev->channel, ev->key, ev->velocity);
+        } else if (*held && --*held == 0) {
+            fluid_synth_noteoff(r->synth, ev->channel, ev->key);
         }
     }
+}
+
+long es_render_read(es_render *r, float *pcm, size_t n)
+{
+    size_t done = 0;
+    while (done < n && r->pos < r->total) {
+        play_due(r);
+        /* up to the next event, the end, or what was asked for, whichever comes first */
+        int64_t upto = r->next < r->n_events ? r->events[r->next].frame : r->total;
+        if (upto > r->total) upto = r->total;
+        if ((uint64_t)(upto - r->pos) > n - done) upto = r->pos + (int64_t)(n - done);
+        if (upto - r->pos > 1 << 20) upto = r->pos + (1 << 20);
+        int len = (int)(upto - r->pos);
+        float *at = pcm + 2 * done;
+        if (fluid_synth_write_float(r->synth, len, at, 0, 2, at, 1, 2) != FLUID_OK)
+            return fluid_fail("render: FluidSynth failed");
+        r->pos += len;
+        done += (size_t)len;
+    }
+    return (long)done;
+}
+
+void es_render_close(es_render **pr)
+{
+    es_render *r = *pr;
+    if (!r) return;
+    if (r->synth) delete_fluid_synth(r->synth);
+    if (r->settings) delete_fluid_settings(r->settings);
+    free(r->events);
+    free(r);
+    *pr = NULL;
+}
+
+int es_render_score_threads(const es_score *score, const char *soundfont_path, int sample_rate, int threads,
+                            float **pcm, size_t *n_frames)
+{
+    *pcm = NULL;
+    *n_frames = 0;
+    es_render *r;
+    if (es_render_open(&r, score, soundfont_path, sample_rate, threads)) return -1;
+    int64_t total = es_render_frames(r);
+    float *out = NULL;
+    if ((uint64_t)total > SIZE_MAX / (2 * sizeof(float)) || (uint64_t)total > LONG_MAX) {
+        es_fail("render: score too long");
+    } else if ((out = es_malloc((size_t)total * 2 * sizeof *out)) && es_render_read(r, out, (size_t)total) != total) {
+        free(out);
+        out = NULL;
+    }
+    es_render_close(&r);
+    if (!out) return -1;
     *pcm = out;
     *n_frames = (size_t)total;
-    out = NULL;
-    ret = 0;
-    goto end;
-
-fluid_error:
-    fluid_fail("render: FluidSynth failed");
-end:
-    free(out);
-    free(events);
-    if (synth) delete_fluid_synth(synth);
-    if (settings) delete_fluid_settings(settings);
-    return ret;
+    return 0;
 }
 
 int es_render_score(const es_score *score, const char *soundfont_path, int sample_rate, float **pcm,

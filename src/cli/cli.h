@@ -20,6 +20,7 @@ int cmd_model_logits(int argc, char **argv);
 int cmd_tokenize(int argc, char **argv);
 int cmd_model_info(int argc, char **argv);
 int cmd_batch(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
 
 /* What batch needs of score: whether `emsync score ARGV` would parse (0, or ES_EXIT_USAGE with
  * the usage error), and whether the long option NAME (without "--") exists and takes a value

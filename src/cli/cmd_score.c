@@ -11,6 +11,7 @@
 #include "core/parse.h"
 #include "emotion/ekman.h"
 #include "emsync.h"
+#include "pipeline/plan.h"
 
 static void usage(FILE *out)
 {
@@ -36,6 +37,19 @@ static void usage(FILE *out)
         "\n"
         "analysis:\n"
         CLI_ANALYSIS_USAGE
+        "\n"
+        "plan (boundaries and moods decided beforehand):\n"
+        "      --plan F             take boundaries, scene moods and settings from the JSON file F\n"
+        "                           (default: none). Every field is optional, and an option given\n"
+        "                           on the command line wins over the plan's field:\n"
+        "                           \"boundaries\": [s, ...] as --cuts (else \"cuts\".\"boundaries\");\n"
+        "                           \"scenes\": [{\"start\": s, \"valence\": v, \"arousal\": a}, ...]\n"
+        "                           (else \"emotion\".\"scenes\"): used instead of the estimate,\n"
+        "                           each from its start to the next scene's; a scene between two\n"
+        "                           boundaries takes the mood in force at its start;\n"
+        "                           \"composer\", \"seed\", \"original_audio\", \"soundfont\" as the\n"
+        "                           options. An 'emsync analyze --json' report is a plan as it is;\n"
+        "                           other keys are ignored. A bad plan is refused before any work.\n"
         "\n"
         "mood (default: estimated from the video, scene by scene):\n"
         "      --valence V          valence in [-1, 1] for the whole video (with --arousal;\n"
@@ -80,6 +94,7 @@ static const struct option long_options[] = {
     {"json", required_argument, NULL, OPT_JSON},
     {"svg", required_argument, NULL, OPT_SVG},
     {"soundfont", required_argument, NULL, OPT_SOUNDFONT},
+    {"plan", required_argument, NULL, OPT_PLAN},
     CLI_MUSIC_LONG_OPTIONS,
     CLI_ANALYSIS_LONG_OPTIONS,
     {NULL, 0, NULL, 0},
@@ -87,12 +102,20 @@ static const struct option long_options[] = {
 
 typedef struct {
     const char *input;
-    const char *output, *midi, *wav, *json, *svg, *soundfont;
+    const char *output, *midi, *wav, *json, *svg, *soundfont, *plan_path;
     int overwrite;
     emsync_original_audio original_audio;
+    int original_audio_given;
     cli_analysis_opts analysis;
     cli_music_opts music;
+    es_plan plan;             /* read from plan_path, checked */
 } score_options;
+
+static void score_options_free(score_options *o)
+{
+    cli_music_opts_free(&o->music);
+    es_plan_free(&o->plan);
+}
 
 static int parse_options(int argc, char **argv, score_options *o)
 {
@@ -117,6 +140,7 @@ static int parse_options(int argc, char **argv, score_options *o)
             else if (!strcmp(optarg, "mix")) o->original_audio = EMSYNC_ORIGINAL_AUDIO_MIX;
             else if (!strcmp(optarg, "track")) o->original_audio = EMSYNC_ORIGINAL_AUDIO_TRACK;
             else return cli_usage_error("score", "--original-audio must be off, mix or track, not '%s'", optarg);
+            o->original_audio_given = 1;
             break;
         case OPT_MIDI: if (cli_path_option("score", "--midi", optarg, &o->midi)) return ES_EXIT_USAGE; break;
         case OPT_WAV: if (cli_path_option("score", "--wav", optarg, &o->wav)) return ES_EXIT_USAGE; break;
@@ -125,6 +149,7 @@ static int parse_options(int argc, char **argv, score_options *o)
         case OPT_SOUNDFONT:
             if (cli_path_option("score", "--soundfont", optarg, &o->soundfont)) return ES_EXIT_USAGE;
             break;
+        case OPT_PLAN: if (cli_path_option("score", "--plan", optarg, &o->plan_path)) return ES_EXIT_USAGE; break;
         default: return cli_getopt_error("score", c, argv);
         }
     }
@@ -133,7 +158,27 @@ static int parse_options(int argc, char **argv, score_options *o)
     o->input = argv[optind];
     double v, a;
     if (cli_music_mood(&o->music, "score", &v, &a) < 0) return ES_EXIT_USAGE;
+    /* a bad plan is a usage error: refused before any work, and batch checks rows with it */
+    if (o->plan_path && es_plan_read(o->plan_path, &o->plan)) return cli_usage_error("score", "%s", emsync_error());
     return 0;
+}
+
+/* The plan's fields where the command line said nothing. A fixed mood (--valence, --emotion)
+ * wins over the plan's scenes in the library itself. */
+static void apply_plan(emsync_options *opt, const score_options *o)
+{
+    const es_plan *p = &o->plan;
+    if (p->has_bounds && !o->music.cuts_given) {
+        opt->cuts = p->bounds;
+        opt->n_cuts = p->n_bounds;
+        opt->cuts_given = 1;
+    }
+    opt->scene_moods = p->moods;
+    opt->n_scene_moods = p->n_moods;
+    if (p->has_composer && !o->music.composer_given) opt->composer = p->composer;
+    if (p->has_seed && !o->music.seed_given) opt->seed = p->seed;
+    if (p->has_original_audio && !o->original_audio_given) opt->original_audio = p->original_audio;
+    if (p->soundfont && !o->soundfont) opt->soundfont = p->soundfont;
 }
 
 int cmd_score(int argc, char **argv)
@@ -141,7 +186,7 @@ int cmd_score(int argc, char **argv)
     score_options o;
     int status = parse_options(argc, argv, &o);
     if (status) {
-        cli_music_opts_free(&o.music);
+        score_options_free(&o);
         return status < 0 ? ES_EXIT_OK : status;
     }
     emsync_options opt;
@@ -149,9 +194,10 @@ int cmd_score(int argc, char **argv)
     opt.soundfont = o.soundfont;
     opt.overwrite = o.overwrite;
     opt.original_audio = o.original_audio;
+    apply_plan(&opt, &o);
     status = ES_EXIT_OK;
     if (emsync_score(o.input, o.output, o.midi, o.wav, o.json, o.svg, &opt, NULL)) status = cli_fail();
-    cli_music_opts_free(&o.music);
+    score_options_free(&o);
     return status;
 }
 
@@ -159,7 +205,7 @@ int cmd_score_check(int argc, char **argv)
 {
     score_options o;
     int status = parse_options(argc, argv, &o);
-    cli_music_opts_free(&o.music);
+    score_options_free(&o);
     return status ? ES_EXIT_USAGE : 0;
 }
 

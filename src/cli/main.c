@@ -12,6 +12,7 @@
 static const es_command commands[] = {
     {"score", "a video in, the same video with a synchronized soundtrack out", cmd_score},
     {"batch", "many videos scored at once: a folder or a manifest, resumable, with a summary", cmd_batch},
+    {"serve", "a local web app: upload a video, edit its cuts and moods, render again", cmd_serve},
     {"compose", "music for a duration, a mood and boundaries, as MIDI (no video)", cmd_compose},
     {"eval", "objective measures of a MIDI file: cut hits, key, tempo, density, ...", cmd_eval},
     {"analyze", "what emsync sees: cuts, per-scene features, faces, valence/arousal", cmd_analyze},

@@ -132,6 +132,7 @@ int cli_music_option(cli_music_opts *o, int opt, const char *arg, const char *cm
             cli_usage_error(cmd, "--composer must be auto, rules or emsync, not '%s'", arg);
             return -1;
         }
+        o->composer_given = 1;
         return 1;
     case OPT_EXACT: o->exact = 1; return 1;
     case OPT_REFERENCE_BOUNDARIES: o->reference_boundaries = 1; return 1;

@@ -12,7 +12,7 @@ enum {
     OPT_VALENCE = 1000, OPT_AROUSAL, OPT_EMOTION, OPT_SEED, OPT_CUTS, OPT_MODEL, OPT_COMPOSER,
     OPT_JSON, OPT_MIDI, OPT_WAV, OPT_SVG, OPT_SOUNDFONT, OPT_ORIGINAL_AUDIO, OPT_CUT_THRESHOLD,
     OPT_MIN_CUT_GAP, OPT_EMOTION_MODE, OPT_DURATION, OPT_EXACT, OPT_REFERENCE_BOUNDARIES, OPT_CANDIDATES, OPT_QUIET, OPT_FACES,
-    OPT_TEMPERATURE, OPT_TOP_P, OPT_GUIDANCE, OPT_MOOD_CONTRAST,
+    OPT_TEMPERATURE, OPT_TOP_P, OPT_GUIDANCE, OPT_MOOD_CONTRAST, OPT_PLAN,
 };
 
 
@@ -27,6 +27,7 @@ typedef struct {
     int cuts_given;
     const char *model;        /* --model path or NULL */
     emsync_composer composer;
+    int composer_given;
     int exact;                /* --exact window mode for the EMSYNC generator */
     int reference_boundaries; /* --reference-boundaries: the reference's 1 s chord rule */
     int candidates;           /* --candidates K */

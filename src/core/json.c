@@ -1,5 +1,6 @@
 /* Streaming JSON writer (see json.h). */
 #include <math.h>
+#include <stdlib.h>
 
 #include "core/json.h"
 
@@ -127,6 +128,23 @@ void es_json_number(es_json *j, double v)
     else fputs("null", j->out);
 }
 
+void es_json_number_exact(es_json *j, double v)
+{
+    if (j->skip) return;
+    before_value(j);
+    if (!isfinite(v)) {
+        fputs("null", j->out);
+        return;
+    }
+    /* the fewest digits (from %.6g's six) that read back as the same double */
+    char text[40];
+    for (int digits = 6; digits <= 17; digits++) {
+        snprintf(text, sizeof text, "%.*g", digits, v);
+        if (strtod(text, NULL) == v) break;
+    }
+    fputs(text, j->out);
+}
+
 void es_json_int(es_json *j, long long v)
 {
     if (j->skip) return;
@@ -152,4 +170,5 @@ int es_json_truncated(const es_json *j) { return j->truncated; }
 
 void es_json_kv_string(es_json *j, const char *key, const char *s) { es_json_key(j, key); es_json_string(j, s); }
 void es_json_kv_number(es_json *j, const char *key, double v) { es_json_key(j, key); es_json_number(j, v); }
+void es_json_kv_number_exact(es_json *j, const char *key, double v) { es_json_key(j, key); es_json_number_exact(j, v); }
 void es_json_kv_int(es_json *j, const char *key, long long v) { es_json_key(j, key); es_json_int(j, v); }

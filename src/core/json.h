@@ -27,6 +27,10 @@ void es_json_end_array(es_json *j);
 void es_json_key(es_json *j, const char *key);
 void es_json_string(es_json *j, const char *s);
 void es_json_number(es_json *j, double v);
+/* Like es_json_number, with as many digits as it takes (at most 17) to read back the very same
+ * double: for values a reader may feed back to emsync (boundaries, moods), where six digits
+ * would change the result. */
+void es_json_number_exact(es_json *j, double v);
 void es_json_int(es_json *j, long long v);
 void es_json_bool(es_json *j, int v);
 void es_json_null(es_json *j);
@@ -41,6 +45,7 @@ int es_json_truncated(const es_json *j);
 /* Shorthands for a key followed by a value. */
 void es_json_kv_string(es_json *j, const char *key, const char *s);
 void es_json_kv_number(es_json *j, const char *key, double v);
+void es_json_kv_number_exact(es_json *j, const char *key, double v);
 void es_json_kv_int(es_json *j, const char *key, long long v);
 
 #endif

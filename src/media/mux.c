@@ -1,9 +1,18 @@
-/* Muxing: one demux pass over the input. Video packets are copied as they come; before each one,
- * the audio up to that packet's time is written, so the output is interleaved by time. AAC music
- * alone is encoded ahead on all cores in segments (media/aacseg.h, which holds a few segments'
- * packets); otherwise the encoders are fed as the video goes, with only small FIFOs. The original
- * audio (MIX, or TRACK when it must be re-encoded) is decoded in the same pass, resampled to
- * 48 kHz stereo and queued by position. */
+/* Muxing: one demux pass over the input, nothing held whole.
+ *  - Video packets are copied as they come, their timestamps only made ascending (retime).
+ *  - Before each one, every audio stream is encoded up to that packet's time (emit_audio), so
+ *    the output is interleaved by time and the encoders are fed as the video goes. The music is
+ *    taken one encoder frame at a time from the request: from a reader (the pipeline's stream,
+ *    whose render runs ahead in its own thread) or from a buffer.
+ *  - The original audio (MIX, or TRACK when it must be re-encoded) is decoded in the same pass,
+ *    resampled to 48 kHz stereo and queued by position in a small FIFO until its encoder takes
+ *    it; in MIX it is summed under the music and the sum limited.
+ * AAC music was once encoded ahead in 30 s segments on all cores and joined where two encoders
+ * windowed alike (460 lines). That needs the whole music at hand; streamed, the render already
+ * runs beside the one encoder (60 s of music on two cores: 0.97 s for render and encoder
+ * together, against 0.71 s for the segments with the music in memory and 0.99 s for the
+ * encoder alone), and segments of a stream would hold 11 MB of samples per encoder to win the
+ * rest back, so there is one path for every codec and mode. */
 #include <libavcodec/avcodec.h>
 #include <libavformat/avformat.h>
 #include <libavutil/channel_layout.h>
@@ -13,7 +22,6 @@
 
 #include "core/error.h"
 #include "core/outfile.h"
-#include "media/aacseg.h"
 #include "media/decode.h"
 #include "media/mux.h"
 
@@ -61,9 +69,11 @@ typedef struct {
     int64_t voffset;            /* subtracted from copied timestamps (input video time base) */
     copy_clock vclock, aclock;  /* copied video and original audio */
     double vstart;              /* the video's first timestamp, seconds: music frame 0 goes there */
+    double duration;            /* seconds of audio to write */
     int64_t total;              /* audio frames to write */
     audio_out music, orig_out;
-    es_aacseg *seg;             /* the music encoded on all cores (AAC, music alone), or NULL */
+    int64_t music_at;           /* music frames taken so far */
+    int music_end;              /* the reader had no more */
     int encode_original;        /* orig_out in use */
     /* original audio decoding */
     AVCodecContext *dec;
@@ -160,6 +170,42 @@ static void limit(float *x, int n, double *env)
     }
 }
 
+/* The next n music frames into x (zeroed beforehand): silence past the music's end. */
+static int take_music(mux *m, float *x, int n)
+{
+    const es_mux_request *req = m->req;
+    if (req->read) {
+        if (m->music_end) return 0;
+        long got = req->read(req->read_user, x, (size_t)n);
+        if (got < 0) return -1;
+        if (got < n) m->music_end = 1;
+    } else if (req->pcm && (uint64_t)m->music_at < req->n_frames) {
+        size_t k = req->n_frames - (size_t)m->music_at < (size_t)n ? req->n_frames - (size_t)m->music_at : (size_t)n;
+        memcpy(x, req->pcm + 2 * m->music_at, 2 * k * sizeof *x);
+    }
+    m->music_at += n;
+    return 0;
+}
+
+/* Fills an encoder's stereo float frame (planar or interleaved) with `count` frames: the first
+ * n from interleaved x, silence after. */
+static void frame_put(AVFrame *f, const float *x, int n, int count)
+{
+    if (f->format == AV_SAMPLE_FMT_FLTP) {
+        float *l = (float *)f->data[0], *r = (float *)f->data[1];
+        for (int j = 0; j < n; j++) {
+            l[j] = x[2 * j];
+            r[j] = x[2 * j + 1];
+        }
+        for (int j = n; j < count; j++) l[j] = r[j] = 0;
+    } else {
+        float *o = (float *)f->data[0];
+        if (n) memcpy(o, x, 2 * (size_t)n * sizeof *x);
+        memset(o + 2 * n, 0, 2 * (size_t)(count - n) * sizeof *o);
+    }
+    f->nb_samples = count;
+}
+
 /* Encodes whole frames of a up to output frame `upto` (the last, partial one when upto is the end). */
 static int encode_until(mux *m, audio_out *a, int64_t upto)
 {
@@ -168,14 +214,7 @@ static int encode_until(mux *m, audio_out *a, int64_t upto)
         int n = m->total - a->next < a->frame_size ? (int)(m->total - a->next) : a->frame_size;
         if (a->next + n > upto) return 0;
         memset(a->tmp, 0, 2 * (size_t)a->frame_size * sizeof *a->tmp);
-        if (a->with_music && m->req->pcm) {
-            for (int j = 0; j < n; j++) {
-                int64_t k = a->next + j;
-                if ((uint64_t)k >= m->req->n_frames) break;
-                a->tmp[2 * j] = m->req->pcm[2 * k];
-                a->tmp[2 * j + 1] = m->req->pcm[2 * k + 1];
-            }
-        }
+        if (a->with_music && take_music(m, a->tmp, n)) return -1;
         if (a->with_original) {
             fifo_take(&m->q, a->next, n, a->with_music ? m->orig_gain : 1.0, a->tmp);
             if (a->with_music) limit(a->tmp, n, &a->env);
@@ -185,7 +224,7 @@ static int encode_until(mux *m, audio_out *a, int64_t upto)
         int ret = av_frame_make_writable(f);
         if (ret < 0) return av_fail(m->req->output_path, "audio frame", ret);
         /* tmp holds a whole frame, zeroed past n */
-        es_audio_frame_put(f, a->tmp, n, a->pad_last ? a->frame_size : n);
+        frame_put(f, a->tmp, n, a->pad_last ? a->frame_size : n);
         f->pts = a->next + a->pts0;
         if (write_packets(m, a, f)) return -1;
         a->next += n;
@@ -358,21 +397,6 @@ static int decode_original(mux *m, const AVPacket *p)
     return 0;
 }
 
-/* Writes the segment-encoded music packets that start before output frame `upto`. */
-static int write_segmented(mux *m, int64_t upto)
-{
-    int64_t pts;
-    int r;
-    while ((r = es_aacseg_peek(m->seg, &pts)) == 0 && pts - m->music.pts0 < upto) {
-        if (es_aacseg_next(m->seg, m->opkt)) return -1;
-        av_packet_rescale_ts(m->opkt, m->music.enc->time_base, m->music.st->time_base);
-        m->opkt->stream_index = m->music.st->index;
-        int ret = av_interleaved_write_frame(m->oc, m->opkt);
-        if (ret < 0) return av_fail(m->req->output_path, "write failed", ret);
-    }
-    return r < 0 ? -1 : 0;
-}
-
 /* Encodes every output audio stream up to output frame `upto` (m->total: to the end). */
 static int emit_audio(mux *m, int64_t upto)
 {
@@ -383,8 +407,7 @@ static int emit_audio(mux *m, int64_t upto)
         int64_t have = m->orig_next == INT64_MIN ? 0 : m->q.pos + (int64_t)m->q.len;
         if (have < m->orig_end && have < upto) orig_upto = have;
     }
-    if (m->seg ? write_segmented(m, upto) : encode_until(m, &m->music, m->music.with_original ? orig_upto : upto))
-        return -1;
+    if (encode_until(m, &m->music, m->music.with_original ? orig_upto : upto)) return -1;
     if (m->encode_original && encode_until(m, &m->orig_out, orig_upto)) return -1;
     return 0;
 }
@@ -542,19 +565,11 @@ static int write_copied(mux *m, AVStream *in, AVStream *out)
     return 0;
 }
 
-static int run(mux *m, es_outfile *o)
+/* Opens the input and finds its first video stream and where the video starts. */
+static int open_input(mux *m)
 {
-    const es_mux_request *req = m->req;
-    const char *in_path = req->input_path, *out_path = req->output_path;
-    const char *format = NULL;
-    int opus = 0, ret;
-    AVDictionary *opts = NULL;
-
-    if (req->n_frames && !req->pcm) return es_fail("mux: no music samples");
-    if (es_mux_format(out_path, &format, &opus)) return -1;
-    if (es_same_file(in_path, out_path)) return es_fail("%s: output would overwrite the input", out_path);
-
-    ret = avformat_open_input(&m->ic, in_path, NULL, NULL);
+    const char *in_path = m->req->input_path;
+    int ret = avformat_open_input(&m->ic, in_path, NULL, NULL);
     if (ret < 0) return av_fail(in_path, "cannot open", ret);
     ret = avformat_find_stream_info(m->ic, NULL);
     if (ret < 0) return av_fail(in_path, "cannot read stream info", ret);
@@ -578,48 +593,56 @@ static int run(mux *m, es_outfile *o)
     m->vstart = vin->start_time != AV_NOPTS_VALUE ? vin->start_time * av_q2d(vin->time_base) : 0.0;
     m->voffset = fabs(m->vstart) >= 0.5 ? vin->start_time : 0;
 
-    double duration = req->duration;
+    double duration = m->req->duration;
     if (!(duration > 0)) {
         if (vin->duration > 0) duration = vin->duration * av_q2d(vin->time_base);
         else if (m->ic->duration > 0) duration = (double)m->ic->duration / AV_TIME_BASE;
     }
     if (!(duration > 0) || !isfinite(duration) || duration > 48 * 3600.0) return es_fail("%s: unknown or bad duration", in_path);
+    m->duration = duration;
     m->total = llround(duration * RATE);
+    return 0;
+}
 
+/* The music's stream and, in TRACK, the original audio's: copied where the container takes its
+ * codec, else decoded and encoded again like the music. In MIX the original is decoded. */
+static int add_audio_streams(mux *m, const char *format, int opus)
+{
+    const es_mux_request *req = m->req;
     m->ain = -1;
     if (req->original_audio != ES_ORIGINAL_AUDIO_OFF) {
-        ret = av_find_best_stream(m->ic, AVMEDIA_TYPE_AUDIO, -1, m->vin, NULL, 0);
+        int ret = av_find_best_stream(m->ic, AVMEDIA_TYPE_AUDIO, -1, m->vin, NULL, 0);
         if (ret >= 0) m->ain = ret;
     }
     if (m->ain >= 0 && req->original_audio == ES_ORIGINAL_AUDIO_MIX && try_decoder(m)) m->ain = -1;
-
-    ret = avformat_alloc_output_context2(&m->oc, NULL, format, o->temp_path);
-    if (ret < 0 || !m->oc) return av_fail(out_path, "cannot set up the output", ret < 0 ? ret : AVERROR(ENOMEM));
-    if (add_video_stream(m)) return -1;
-    av_dict_copy(&m->oc->metadata, m->ic->metadata, 0);
 
     m->music.with_music = 1;
     m->music.with_original = req->original_audio == ES_ORIGINAL_AUDIO_MIX && m->ain >= 0;
     if (open_encoder(m, &m->music, opus)) return -1;
     m->music.st->disposition = AV_DISPOSITION_DEFAULT;
-    if (req->original_audio == ES_ORIGINAL_AUDIO_TRACK && m->ain >= 0) {
-        enum AVCodecID id = m->ic->streams[m->ain]->codecpar->codec_id;
-        if (avformat_query_codec(m->oc->oformat, id, FF_COMPLIANCE_NORMAL) == 1 &&
-            container_takes(format, m->ic->streams[m->ain]->codecpar)) {
-            if (add_copied_audio(m)) return -1;
-        } else if (try_decoder(m) == 0) {
-            m->encode_original = 1;
-            m->orig_out.with_original = 1;
-            if (open_encoder(m, &m->orig_out, opus)) return -1;
-        } else {
-            m->ain = -1;
-        }
-        AVStream *os = m->acopy ? m->acopy : m->orig_out.st;
-        if (os) {
-            os->disposition = 0;
-            av_dict_copy(&os->metadata, m->ic->streams[m->ain]->metadata, 0);
-        }
+    if (req->original_audio != ES_ORIGINAL_AUDIO_TRACK || m->ain < 0) return 0;
+    enum AVCodecID id = m->ic->streams[m->ain]->codecpar->codec_id;
+    if (avformat_query_codec(m->oc->oformat, id, FF_COMPLIANCE_NORMAL) == 1 &&
+        container_takes(format, m->ic->streams[m->ain]->codecpar)) {
+        if (add_copied_audio(m)) return -1;
+    } else if (try_decoder(m) == 0) {
+        m->encode_original = 1;
+        m->orig_out.with_original = 1;
+        if (open_encoder(m, &m->orig_out, opus)) return -1;
+    } else {
+        m->ain = -1;
+        return 0;
     }
+    AVStream *os = m->acopy ? m->acopy : m->orig_out.st;
+    os->disposition = 0;
+    av_dict_copy(&os->metadata, m->ic->streams[m->ain]->metadata, 0);
+    return 0;
+}
+
+/* Where the encoded audio goes on the output clock, and where the original audio ends. */
+static void place_audio(mux *m, int opus)
+{
+    AVStream *vin = m->ic->streams[m->vin];
     /* Matroska stores the encoder delay itself (CodecDelay) and wants packets from 0; MP4 takes
      * negative timestamps for the priming samples and writes an edit list. */
     int64_t pts0 = llround((m->vstart - m->voffset * av_q2d(vin->time_base)) * RATE);
@@ -627,78 +650,115 @@ static int run(mux *m, es_outfile *o)
     if (m->encode_original) m->orig_out.pts0 = pts0 + (opus ? m->orig_out.enc->initial_padding : 0);
     m->orig_next = INT64_MIN;
     m->orig_end = INT64_MAX;
-    if (m->ain >= 0) {
-        AVStream *as = m->ic->streams[m->ain];
-        double end = NAN;
-        /* in double: header values may be anything, and their int64 sum may overflow */
-        if (as->duration > 0)
-            end = ((double)as->duration + (as->start_time != AV_NOPTS_VALUE ? (double)as->start_time : 0)) *
-                  av_q2d(as->time_base);
-        else if (m->ic->duration > 0)
-            end = ((double)m->ic->duration + (m->ic->start_time != AV_NOPTS_VALUE ? (double)m->ic->start_time : 0)) /
-                  AV_TIME_BASE;
-        if (isfinite(end) && fabs(end - m->vstart) < 1e6) m->orig_end = llround((end - m->vstart) * RATE);
-    }
     m->orig_gain = pow(10.0, ES_MUX_ORIGINAL_DB / 20.0);
-    /* AAC music alone (no original mixed in) is known in full: it is encoded on all cores while
-     * the video is copied. Opus frames carry state from frame to frame, so they cannot be joined. */
-    if (!opus && !m->music.with_original) {
-        es_aacseg_config sc = {.like = m->music.enc, .pcm = req->pcm, .n_pcm = req->n_frames,
-                               .total = m->total, .pts0 = m->music.pts0};
-        if (es_aacseg_start(&m->seg, &sc)) return -1;
-    }
+    if (m->ain < 0) return;
+    AVStream *as = m->ic->streams[m->ain];
+    double end = NAN;
+    /* in double: header values may be anything, and their int64 sum may overflow */
+    if (as->duration > 0)
+        end = ((double)as->duration + (as->start_time != AV_NOPTS_VALUE ? (double)as->start_time : 0)) *
+              av_q2d(as->time_base);
+    else if (m->ic->duration > 0)
+        end = ((double)m->ic->duration + (m->ic->start_time != AV_NOPTS_VALUE ? (double)m->ic->start_time : 0)) /
+              AV_TIME_BASE;
+    if (isfinite(end) && fabs(end - m->vstart) < 1e6) m->orig_end = llround((end - m->vstart) * RATE);
+}
 
-    ret = avio_open(&m->oc->pb, o->temp_path, AVIO_FLAG_WRITE);
+static int write_header(mux *m, const char *temp_path, const char *format)
+{
+    const char *out_path = m->req->output_path;
+    AVDictionary *opts = NULL;
+    int ret = avio_open(&m->oc->pb, temp_path, AVIO_FLAG_WRITE);
     if (ret < 0) return av_fail(out_path, "cannot write", ret);
     if (!strcmp(format, "mp4") || !strcmp(format, "mov")) av_dict_set(&opts, "movflags", "+faststart", 0);
     ret = avformat_write_header(m->oc, &opts);
     av_dict_free(&opts);
     if (ret < 0) return av_fail(out_path, "cannot write the header", ret);
-
     m->pkt = av_packet_alloc();
     m->opkt = av_packet_alloc();
     if (!m->pkt || !m->opkt) return es_fail("out of memory");
+    return 0;
+}
+
+/* A video packet: the audio up to its time first, then the packet, and the progress. */
+static int on_video_packet(mux *m, double *last_report)
+{
+    const es_mux_request *req = m->req;
+    AVStream *vin = m->ic->streams[m->vin];
+    if (retime(m, vin, &m->vclock)) return -1;
+    int64_t ts = m->pkt->dts != AV_NOPTS_VALUE ? m->pkt->dts : m->pkt->pts;
+    if (ts != AV_NOPTS_VALUE) {
+        /* seconds since the first picture, on the output clock; a damaged timestamp far past
+         * the end just means "all the audio now" */
+        double t = fmin((double)ts * av_q2d(vin->time_base) + m->voffset * av_q2d(vin->time_base) - m->vstart,
+                        m->duration + 1);
+        if (t > 0 && emit_audio(m, llround(t * RATE))) return -1;
+        if (req->progress && t / m->duration - *last_report >= 0.01) {
+            *last_report = t / m->duration;
+            if (req->progress(req->progress_user, *last_report > 1 ? 1 : *last_report))
+                return es_fail("%s: cancelled", req->output_path);
+        }
+    }
+    return write_copied(m, vin, m->vout);
+}
+
+/* The demux pass: every packet of the input, until its end or the first unreadable one. */
+static int copy_packets(mux *m)
+{
     double last_report = -1;
     for (;;) {
-        ret = av_read_frame(m->ic, m->pkt);
+        int ret = av_read_frame(m->ic, m->pkt);
         /* damaged or cut input: what was read is what the analysis saw, so the file ends there */
         if (ret == AVERROR(ENOMEM)) return es_fail("out of memory");
         if (ret < 0) break;
         if (m->pkt->stream_index == m->vin) {
-            if (retime(m, vin, &m->vclock)) return -1;
-            int64_t ts = m->pkt->dts != AV_NOPTS_VALUE ? m->pkt->dts : m->pkt->pts;
-            if (ts != AV_NOPTS_VALUE) {
-                /* seconds since the first picture, on the output clock; a damaged timestamp
-                 * far past the end just means "all the audio now" */
-                double t = fmin((double)ts * av_q2d(vin->time_base) + m->voffset * av_q2d(vin->time_base) - m->vstart,
-                                duration + 1);
-                if (t > 0 && emit_audio(m, llround(t * RATE))) return -1;
-                if (req->progress && t / duration - last_report >= 0.01) {
-                    last_report = t / duration;
-                    if (req->progress(req->progress_user, last_report > 1 ? 1 : last_report))
-                        return es_fail("%s: cancelled", out_path);
-                }
-            }
-            if (write_copied(m, vin, m->vout)) return -1;
+            if (on_video_packet(m, &last_report)) return -1;
         } else if (m->pkt->stream_index == m->ain) {
-            if (m->acopy && (retime(m, m->ic->streams[m->ain], &m->aclock) ||
-                             write_copied(m, m->ic->streams[m->ain], m->acopy)))
-                return -1;
+            AVStream *in = m->ic->streams[m->ain];
+            if (m->acopy && (retime(m, in, &m->aclock) || write_copied(m, in, m->acopy))) return -1;
             if (m->dec && decode_original(m, m->pkt)) return -1;
         }
         av_packet_unref(m->pkt);
     }
     av_packet_unref(m->pkt);
+    return 0;
+}
+
+/* The rest of the audio, the encoders flushed, the trailer. */
+static int finish(mux *m)
+{
+    const char *out_path = m->req->output_path;
     if (m->dec && decode_original(m, NULL)) return -1;
     if (emit_audio(m, m->total)) return -1;
-    if (m->seg ? write_segmented(m, INT64_MAX) : write_packets(m, &m->music, NULL)) return -1;
+    if (write_packets(m, &m->music, NULL)) return -1;
     if (m->encode_original && write_packets(m, &m->orig_out, NULL)) return -1;
-    ret = av_write_trailer(m->oc);
+    int ret = av_write_trailer(m->oc);
     if (ret < 0) return av_fail(out_path, "cannot finish the file", ret);
     ret = avio_closep(&m->oc->pb);
     if (ret < 0) return av_fail(out_path, "write failed", ret);
-    if (req->progress && req->progress(req->progress_user, 1.0)) return es_fail("%s: cancelled", out_path);
+    if (m->req->progress && m->req->progress(m->req->progress_user, 1.0)) return es_fail("%s: cancelled", out_path);
     return 0;
+}
+
+static int run(mux *m, es_outfile *o)
+{
+    const es_mux_request *req = m->req;
+    const char *format = NULL;
+    int opus = 0;
+    if (!req->read && req->n_frames && !req->pcm) return es_fail("mux: no music samples");
+    if (es_mux_format(req->output_path, &format, &opus)) return -1;
+    if (es_same_file(req->input_path, req->output_path))
+        return es_fail("%s: output would overwrite the input", req->output_path);
+    if (open_input(m)) return -1;
+    int ret = avformat_alloc_output_context2(&m->oc, NULL, format, o->temp_path);
+    if (ret < 0 || !m->oc)
+        return av_fail(req->output_path, "cannot set up the output", ret < 0 ? ret : AVERROR(ENOMEM));
+    if (add_video_stream(m)) return -1;
+    av_dict_copy(&m->oc->metadata, m->ic->metadata, 0);
+    if (add_audio_streams(m, format, opus)) return -1;
+    place_audio(m, opus);
+    if (write_header(m, o->temp_path, format) || copy_packets(m)) return -1;
+    return finish(m);
 }
 
 int es_mux(const es_mux_request *req)
@@ -717,7 +777,6 @@ int es_mux(const es_mux_request *req)
     av_channel_layout_uninit(&m.swr_layout);
     av_frame_free(&m.dframe);
     avcodec_free_context(&m.dec);
-    es_aacseg_free(&m.seg);
     close_encoder(&m.orig_out);
     close_encoder(&m.music);
     if (m.oc) {

@@ -26,6 +26,10 @@ typedef enum {
 /* Music sample rate the muxer expects (interleaved stereo float). */
 #define ES_MUX_RATE 48000
 
+/* Reads the next music frames into pcm (ES_MUX_RATE Hz stereo interleaved): n of them, fewer
+ * only at the end. Returns the count (0 at the end), or -1 with an error line. */
+typedef long (*es_mux_read_fn)(void *user, float *pcm, size_t n);
+
 /* Called now and then with the fraction of the video written, in [0, 1]. Returning non-zero
  * cancels the mux (es_mux then fails with "cancelled" and leaves no file). */
 typedef int (*es_mux_progress_fn)(void *user, double fraction);
@@ -33,7 +37,12 @@ typedef int (*es_mux_progress_fn)(void *user, double fraction);
 typedef struct {
     const char *input_path;      /* video source (read only) */
     const char *output_path;     /* final file; written to a temp file beside it, renamed on success */
-    const float *pcm;            /* music, ES_MUX_RATE Hz stereo interleaved; may be NULL if n_frames 0 */
+    /* the music: read as the video goes (a long film's music is never held whole) ... */
+    es_mux_read_fn read;
+    void *read_user;
+    /* ... or, without read, all of it here: ES_MUX_RATE Hz stereo interleaved; may be NULL if
+     * n_frames is 0 */
+    const float *pcm;
     size_t n_frames;
     double duration;             /* seconds of audio to write (the video's duration); <= 0: the
                                     input video stream's own duration */

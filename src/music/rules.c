@@ -9,7 +9,7 @@
 #include "core/rng.h"
 #include "music/rules.h"
 
-#define MAX_DURATION 14400.0 /* 4 hours */
+#define MAX_DURATION 86400.0 /* 24 hours: EMSYNC_MAX_COMPOSE_SECONDS */
 #define MIN_GAP 0.05         /* boundaries closer than this are one boundary */
 #define SHORT_SECTION 1.2    /* below this a section is one held, accented chord */
 #define SWELL_VELOCITY 12.0 /* velocity added over a section that builds toward a cut */

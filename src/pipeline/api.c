@@ -3,6 +3,7 @@
  * through temporary files, and what a failed run already wrote removed again. */
 #include <errno.h>
 #include <libgen.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,6 +57,8 @@ static void setup(es_pipeline *p, const char *input, const emsync_options *o)
     p->fixed_mood = o->fixed_mood;
     p->fixed_valence = o->valence;
     p->fixed_arousal = o->arousal;
+    p->given_moods = o->scene_moods;
+    p->n_given_moods = o->n_scene_moods;
     p->seed = o->seed;
     p->composer = o->composer;
     p->model = o->model;
@@ -66,6 +69,23 @@ static void setup(es_pipeline *p, const char *input, const emsync_options *o)
     p->top_p = o->top_p;
     p->guidance = o->guidance;
     p->soundfont = o->soundfont;
+}
+
+/* Refuses given moods the composers cannot take, before any work. */
+static int check_scene_moods(const emsync_options *o)
+{
+    if (o->n_scene_moods && !o->scene_moods) return es_fail("scene moods: %zu announced, none given", o->n_scene_moods);
+    for (size_t i = 0; i < o->n_scene_moods; i++) {
+        const emsync_scene_mood *m = &o->scene_moods[i];
+        if (!(m->start >= 0 && isfinite(m->start)))
+            return es_fail("scene mood %zu: the start must be a time in seconds >= 0, not %g", i, m->start);
+        if (i && !(m->start > o->scene_moods[i - 1].start))
+            return es_fail("scene mood %zu: starts at %g, not after the one before (%g)", i, m->start,
+                           o->scene_moods[i - 1].start);
+        if (!(fabs(m->valence) <= 1 && fabs(m->arousal) <= 1))
+            return es_fail("scene mood %zu: valence %g and arousal %g must be in [-1, 1]", i, m->valence, m->arousal);
+    }
+    return 0;
 }
 
 /* Containers the muxer writes; anything else becomes Matroska when the name is derived. */
@@ -130,6 +150,7 @@ int emsync_score(const char *input, const char *output, const char *midi, const 
     es_outset set = {0};
     char *out = NULL, *mid = NULL;
     int rc = -1;
+    if (check_scene_moods(o)) goto end;
 
     /* paths first, so a bad destination fails before minutes of work */
     out = output ? dup_path(output) : es_score_output_path(input, NULL);
@@ -159,21 +180,21 @@ int emsync_score(const char *input, const char *output, const char *midi, const 
     es_mux_request mux = {
         .input_path = input,
         .output_path = t_out,
-        .pcm = p.pcm,
-        .n_frames = p.n_pcm_frames,
+        .read = es_music_pull,
+        .read_user = p.music,
         .duration = p.analysis.info.duration,
         .original_audio = (es_original_audio)o->original_audio,
         .progress = mux_progress,
     };
     double t0 = es_now();
     es_progress_stage("mux");
-    if (es_mux(&mux)) goto end;
+    if ((wav && es_music_tee_wav(p.music, t_wav)) || es_mux(&mux)) goto end;
     es_progress_done();
     es_pipeline_time(&p, "mux", es_now() - t0);
 
     t0 = es_now();
     if (es_midi_write(&p.score, t_mid)) goto end;
-    if (wav && es_wav_write(t_wav, p.pcm, p.n_pcm_frames, ES_MUX_RATE)) goto end;
+    if (wav && es_music_finish(p.music)) goto end;
     if (svg && es_timeline_write_svg(&p, t_svg)) goto end;
     es_pipeline_time(&p, "write", es_now() - t0);
     if (json && es_pipeline_write_json(&p, t_json, out, mid, wav)) goto end;
@@ -199,7 +220,7 @@ int emsync_analyze(const char *input, const char *json, const char *svg, const e
     es_outset set = {0};
     int rc = -1;
     const char *dests[] = {json, svg}, *t_json, *t_svg;
-    if (es_check_destinations(dests, 2, input, o->overwrite)) goto end;
+    if (check_scene_moods(o) || es_check_destinations(dests, 2, input, o->overwrite)) goto end;
     if (es_pipeline_analyze(&p)) goto end;
     if (stage(&set, json, &t_json) || stage(&set, svg, &t_svg)) goto end;
     if (svg && es_timeline_write_svg(&p, t_svg)) goto end;
@@ -235,7 +256,7 @@ int emsync_compose(double duration, const char *midi, const char *wav, const cha
         es_fail("compose: the duration must be in (0, %.0f] seconds, not %g", EMSYNC_MAX_COMPOSE_SECONDS, duration);
         goto end;
     }
-    if (es_check_destinations(dests, 3, NULL, o->overwrite)) goto end;
+    if (check_scene_moods(o) || es_check_destinations(dests, 3, NULL, o->overwrite)) goto end;
     if (es_pipeline_plan(&p, duration, o->cuts, o->n_cuts, o->fixed_mood ? o->valence : 0,
                          o->fixed_mood ? o->arousal : 0))
         goto end;
@@ -243,7 +264,7 @@ int emsync_compose(double duration, const char *midi, const char *wav, const cha
     if (wav && es_pipeline_render(&p, TARGET_LUFS, FADE_SECONDS)) goto end;
     if (stage(&set, midi, &t_mid) || stage(&set, wav, &t_wav) || stage(&set, json, &t_json)) goto end;
     if (es_midi_write(&p.score, t_mid)) goto end;
-    if (wav && es_wav_write(t_wav, p.pcm, p.n_pcm_frames, ES_MUX_RATE)) goto end;
+    if (wav && (es_music_tee_wav(p.music, t_wav) || es_music_finish(p.music))) goto end;
     if (json && es_pipeline_write_json(&p, t_json, NULL, midi, wav)) goto end;
     if (es_outset_commit(&set)) goto end;
     es_progress_note("emsync: wrote %s (%s composer, %zu notes)", midi, p.composer_used, p.score.n_notes);

@@ -64,27 +64,64 @@ static int find_boundaries(es_pipeline *p)
     return 0;
 }
 
+/* The moods the composer gets from the scenes' valence and arousal: one per scene, or the
+ * video's weighted mean. */
+static int moods_of_scenes(es_pipeline *p, const es_scene_affect *scenes, size_t n_scenes)
+{
+    p->n_moods = p->emotion_per_video ? 1 : n_scenes;
+    p->moods = es_calloc(p->n_moods, sizeof *p->moods);
+    if (!p->moods) return -1;
+    if (p->emotion_per_video) {
+        es_affect_video(scenes, n_scenes, &p->moods[0].valence, &p->moods[0].arousal);
+        return 0;
+    }
+    for (size_t s = 0; s < n_scenes; s++)
+        p->moods[s] = (es_mood_segment){scenes[s].start, scenes[s].valence, scenes[s].arousal};
+    return 0;
+}
+
+/* A copy of the scenes whose valence and arousal are the given moods in force at each scene's
+ * start (the first given mood before its own start), so that the rest (weights for one mood
+ * per video) stays as for estimated moods. Both lists ascend: one walk maps them. */
+static es_scene_affect *with_given_moods(const es_pipeline *p, const es_scene_affect *scenes, size_t n)
+{
+    es_scene_affect *out = es_malloc((n ? n : 1) * sizeof *out);
+    if (!out) return NULL;
+    size_t g = 0;
+    for (size_t s = 0; s < n; s++) {
+        while (g + 1 < p->n_given_moods && p->given_moods[g + 1].start <= scenes[s].start) g++;
+        out[s] = scenes[s];
+        out[s].valence = p->given_moods[g].valence;
+        out[s].arousal = p->given_moods[g].arousal;
+    }
+    return out;
+}
+
+/* Sets p->moods from the scenes: the fixed mood, else the given moods, else the estimate. */
+static int set_moods(es_pipeline *p, const es_scene_affect *scenes, size_t n_scenes)
+{
+    if (p->fixed_mood) {
+        p->moods = es_calloc(1, sizeof *p->moods);
+        if (!p->moods) return -1;
+        p->moods[0] = (es_mood_segment){0, p->fixed_valence, p->fixed_arousal};
+        p->n_moods = 1;
+        return 0;
+    }
+    if (!p->n_given_moods) return moods_of_scenes(p, scenes, n_scenes);
+    es_scene_affect *given = with_given_moods(p, scenes, n_scenes);
+    if (!given) return -1;
+    int r = moods_of_scenes(p, given, n_scenes);
+    free(given);
+    return r;
+}
+
 static int choose_moods(es_pipeline *p)
 {
     if (es_affect_scenes(&p->analysis, p->bounds, p->n_bounds, p->cut_threshold, &p->scenes, &p->n_scenes))
         return -1;
     es_sampler_apply(&p->sampler, p->scenes, p->n_scenes);
     es_affect_fuse(p->scenes, p->n_scenes, p->mood_contrast);
-
-    int one_mood = p->fixed_mood || p->emotion_per_video;
-    p->n_moods = one_mood ? 1 : p->n_scenes;
-    p->moods = es_calloc(p->n_moods, sizeof *p->moods);
-    if (!p->moods) return -1;
-    if (p->fixed_mood) {
-        p->moods[0] = (es_mood_segment){0, p->fixed_valence, p->fixed_arousal};
-    } else if (p->emotion_per_video) {
-        p->moods[0].start = 0;
-        es_affect_video(p->scenes, p->n_scenes, &p->moods[0].valence, &p->moods[0].arousal);
-    } else {
-        for (size_t s = 0; s < p->n_scenes; s++)
-            p->moods[s] = (es_mood_segment){p->scenes[s].start, p->scenes[s].valence, p->scenes[s].arousal};
-    }
-    return 0;
+    return set_moods(p, p->scenes, p->n_scenes);
 }
 
 int es_pipeline_analyze(es_pipeline *p)
@@ -132,23 +169,38 @@ int es_pipeline_analyze(es_pipeline *p)
     return 0;
 }
 
+/* Without a video, the given moods are mapped onto bare scenes between the boundaries, of
+ * equal confidence (so one mood per video weighs them by duration alone). */
+static int plan_given_moods(es_pipeline *p)
+{
+    size_t n = p->n_bounds + 1;
+    es_scene_affect *scenes = es_calloc(n, sizeof *scenes);
+    if (!scenes) return -1;
+    for (size_t s = 0; s < n; s++) {
+        scenes[s].start = s ? p->bounds[s - 1] : 0;
+        scenes[s].end = s < p->n_bounds ? p->bounds[s] : p->analysis.info.duration;
+        scenes[s].confidence = 1;
+    }
+    int r = set_moods(p, scenes, n);
+    free(scenes);
+    return r;
+}
+
 int es_pipeline_plan(es_pipeline *p, double duration, const double *bounds, size_t n_bounds, double valence,
                      double arousal)
 {
     if (!(duration > 0)) return es_fail("the duration must be positive");
     p->analysis.info.duration = duration;
+    p->user_cuts_given = 1;
+    p->bounds = es_malloc((n_bounds ? n_bounds : 1) * sizeof *p->bounds);
+    if (!p->bounds) return -1;
+    for (size_t i = 0; i < n_bounds; i++)
+        if (bounds[i] > 0 && bounds[i] < duration) p->bounds[p->n_bounds++] = bounds[i];
+    if (p->n_given_moods && !p->fixed_mood) return plan_given_moods(p);
     p->fixed_mood = 1;
     p->fixed_valence = valence;
     p->fixed_arousal = arousal;
-    p->user_cuts_given = 1;
-    p->bounds = es_malloc((n_bounds ? n_bounds : 1) * sizeof *p->bounds);
-    p->moods = es_calloc(1, sizeof *p->moods);
-    if (!p->bounds || !p->moods) return -1;
-    for (size_t i = 0; i < n_bounds; i++)
-        if (bounds[i] > 0 && bounds[i] < duration) p->bounds[p->n_bounds++] = bounds[i];
-    p->moods[0] = (es_mood_segment){0, valence, arousal};
-    p->n_moods = 1;
-    return 0;
+    return set_moods(p, NULL, 0);
 }
 
 static int compose_emsync(es_pipeline *p, const char *model_path, const es_compose_request *req)
@@ -176,7 +228,7 @@ static int compose_emsync(es_pipeline *p, const char *model_path, const es_compo
 
 int es_pipeline_compose(es_pipeline *p)
 {
-    /* the music is rendered in memory (23 MB a minute), which bounds the length */
+    /* 24 hours, the built-in composer's limit (music/rules.c); the music itself is streamed, not held */
     if (p->analysis.info.duration > EMSYNC_MAX_COMPOSE_SECONDS)
         return es_fail("%s: lasts %.0f min; emsync writes music for up to %.0f min", p->input ? p->input : "music",
                        ceil(p->analysis.info.duration / 60), EMSYNC_MAX_COMPOSE_SECONDS / 60);
@@ -212,18 +264,21 @@ int es_pipeline_render(es_pipeline *p, double target_lufs, double fade_seconds)
         return es_fail("no General MIDI soundfont found: install fluid-soundfont-gm or pass --soundfont F");
     es_progress_stage("render");
     p->score.duration = p->analysis.info.duration;
-    if (es_render_score(&p->score, p->soundfont_used, RENDER_RATE, &p->pcm, &p->n_pcm_frames)) return -1;
-    if (es_loudness_normalize(p->pcm, p->n_pcm_frames, RENDER_RATE, target_lufs, &p->measured_lufs)) return -1;
-    if (p->score.duration > fade_seconds) es_fade_out(p->pcm, p->n_pcm_frames, RENDER_RATE, fade_seconds);
+    es_music_config mc = {.score = &p->score, .soundfont = p->soundfont_used, .rate = RENDER_RATE,
+                          .target_lufs = target_lufs, .fade_seconds = p->score.duration > fade_seconds ? fade_seconds : 0,
+                          .progress = es_pipeline_progress};
+    if (es_music_open(&p->music, &mc)) return -1;
+    p->measured_lufs = es_music_loudness(p->music);
     es_progress_done();
     es_pipeline_time(p, "render", es_now() - t0);
     return 0;
 }
 
+/* Boundaries and moods are written exactly, so that `score --plan REPORT` composes the same. */
 static void json_times(es_json *j, const double *t, size_t n)
 {
     es_json_begin_array(j);
-    for (size_t i = 0; i < n; i++) es_json_number(j, t[i]);
+    for (size_t i = 0; i < n; i++) es_json_number_exact(j, t[i]);
     es_json_end_array(j);
 }
 
@@ -267,6 +322,7 @@ static void json_report(const es_pipeline *p, es_json *j, const char *video, con
     es_json_key(j, "emotion");
     es_json_begin_object(j);
     es_json_kv_string(j, "mode", p->fixed_mood ? "fixed" : p->emotion_per_video ? "video" : "scene");
+    es_json_kv_string(j, "source", p->fixed_mood || p->n_given_moods ? "user" : "estimated");
     es_json_kv_string(j, "faces", p->faces_status);
     es_json_kv_number(j, "mood_contrast", p->mood_contrast);
     es_json_key(j, "scenes");
@@ -274,10 +330,10 @@ static void json_report(const es_pipeline *p, es_json *j, const char *video, con
     for (size_t s = 0; s < p->n_scenes; s++) {
         const es_scene_affect *sc = &p->scenes[s];
         es_json_begin_object(j);
-        es_json_kv_number(j, "start", sc->start);
-        es_json_kv_number(j, "end", sc->end);
-        es_json_kv_number(j, "valence", sc->valence);
-        es_json_kv_number(j, "arousal", sc->arousal);
+        es_json_kv_number_exact(j, "start", sc->start);
+        es_json_kv_number_exact(j, "end", sc->end);
+        es_json_kv_number_exact(j, "valence", sc->valence);
+        es_json_kv_number_exact(j, "arousal", sc->arousal);
         es_json_kv_number(j, "confidence", sc->confidence);
         es_json_key(j, "cues"); /* the terms valence and arousal are the sums of */
         es_json_begin_object(j);
@@ -319,9 +375,9 @@ static void json_report(const es_pipeline *p, es_json *j, const char *video, con
     es_json_begin_array(j);
     for (size_t m = 0; m < p->n_moods; m++) {
         es_json_begin_object(j);
-        es_json_kv_number(j, "start", p->moods[m].start);
-        es_json_kv_number(j, "valence", p->moods[m].valence);
-        es_json_kv_number(j, "arousal", p->moods[m].arousal);
+        es_json_kv_number_exact(j, "start", p->moods[m].start);
+        es_json_kv_number_exact(j, "valence", p->moods[m].valence);
+        es_json_kv_number_exact(j, "arousal", p->moods[m].arousal);
         es_json_end_object(j);
     }
     es_json_end_array(j);
@@ -439,6 +495,6 @@ void es_pipeline_free(es_pipeline *p)
     free(p->moods);
     es_score_free(&p->score);
     es_emsync_report_free(&p->emsync);
-    free(p->pcm);
+    es_music_free(&p->music);
     memset(p, 0, sizeof *p);
 }

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdint.h>
 
+#include "audio/music.h"
 #include "emsync.h"
 #include "emotion/affect.h"
 #include "media/decode.h"
@@ -31,6 +32,8 @@ typedef struct {
     int emotion_per_video;        /* one mood for the whole video, as EMSYNC */
     int fixed_mood;               /* use fixed_valence/fixed_arousal instead of estimating */
     double fixed_valence, fixed_arousal;
+    const emsync_scene_mood *given_moods; /* used instead of the estimate (emsync_options) */
+    size_t n_given_moods;
     uint64_t seed;
     emsync_composer composer;
     const char *model;            /* EMSYNC checkpoint path, or NULL to look one up */
@@ -56,7 +59,7 @@ typedef struct {
     char model_used[512];         /* checkpoint path when the EMSYNC composer ran */
     es_nn_hparams model_shape;    /* its hyperparameters */
     es_emsync_report emsync;      /* what the EMSYNC composer reports (tokens, speed, hits) */
-    float *pcm; size_t n_pcm_frames;                    /* 48 kHz stereo, finished */
+    es_music *music;                                    /* 48 kHz stereo, finished, streamed */
     double measured_lufs;         /* loudness before normalisation */
     const char *soundfont_used;
     es_stage_time times[12]; int n_times;
@@ -70,15 +73,17 @@ void es_pipeline_init(es_pipeline *p);
 int es_pipeline_analyze(es_pipeline *p);
 
 /* Sets up a composition without a video: duration seconds, boundaries (ascending; those outside
- * (0, duration) are dropped) and one mood. Use instead of es_pipeline_analyze. Returns 0 or -1. */
+ * (0, duration) are dropped) and one mood, or the given moods when there are some and the mood
+ * is not fixed. Use instead of es_pipeline_analyze. Returns 0 or -1. */
 int es_pipeline_plan(es_pipeline *p, double duration, const double *bounds, size_t n_bounds, double valence,
                      double arousal);
 
 /* Composes music for the analysed video into p->score. Returns 0 or -1. */
 int es_pipeline_compose(es_pipeline *p);
 
-/* Renders p->score to p->pcm at 48 kHz, normalises it to target_lufs and fades out the last
- * fade_seconds (no fade when the video lasts fade_seconds or less). Returns 0 or -1. */
+/* Renders p->score at 48 kHz once to measure it, and sets up p->music, which renders it again
+ * as it is read, normalised to target_lufs and faded out over the last fade_seconds (no fade
+ * when the video lasts fade_seconds or less). Returns 0 or -1. */
 int es_pipeline_render(es_pipeline *p, double target_lufs, double fade_seconds);
 
 /* Writes the analysis report (see README "Outputs") to path through a temporary file.

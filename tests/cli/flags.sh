@@ -7,7 +7,9 @@ cd "$scratch"
 
 commands=$("$ES_BIN" --help | awk '/^commands:$/ { on = 1; next } on && /^$/ { exit } on { print $1 }')
 check "emsync --help lists commands" [ "$(wc -w <<<"$commands")" -ge 8 ]
-writes_nothing=" model-info "  # it only reads a checkpoint and prints
+# model-info only reads a checkpoint and prints; serve writes only inside its own jobs folder,
+# under names it makes, so there is nothing of the user's for -y to replace
+writes_nothing=" model-info serve "
 for cmd in $commands; do
   "$ES_BIN" "$cmd" --help >help.txt 2>/dev/null || fail "$cmd --help failed"
   flags="q:quiet h:help"

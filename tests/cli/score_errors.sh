@@ -8,7 +8,7 @@ expect_error 1 "empty.mp4: .*(empty|zero)"                -- score "$d/empty.mp4
 expect_error 1 "text.txt: "                               -- score "$d/text.txt"
 expect_error 1 "truncated.mp4: "                          -- score "$d/truncated.mp4"
 expect_error 1 "audio-only.m4a: .*no video"               -- score "$d/audio-only.m4a"
-expect_error 1 "toolong.mp4: lasts 241 min; .*up to 240 min" -- score "$d/toolong.mp4" --faces off
+expect_error 1 "toolong.mp4: lasts 1441 min; .*up to 1440 min" -- score "$d/toolong.mp4" --faces off
 expect_error 1 "image.png: .*image"                       -- score "$d/image.png"
 
 # output problems
