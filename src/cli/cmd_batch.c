@@ -449,26 +449,43 @@ static int claim(job *j)
 {
     char *path = claim_path(j->output);
     if (!path) return es_fail("out of memory");
+    /* The claim is written whole under a name of this process, then linked into place: link()
+     * fails if the claim exists, and another batch never sees it empty (which would read as
+     * left by a dead batch). */
+    char *mine = NULL;
+    if (asprintf(&mine, "%s.%ld", path, (long)getpid()) < 0) {
+        free(path);
+        return es_fail("out of memory");
+    }
+    int fd = open(mine, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    char host[256] = "";
+    gethostname(host, sizeof host - 1);
+    if (fd < 0 || dprintf(fd, "%s %ld\n", host[0] ? host : "localhost", (long)getpid()) < 0 || close(fd)) {
+        es_fail("%s: %s", mine, strerror(errno));
+        unlink(mine);
+        free(mine);
+        free(path);
+        return -1;
+    }
+    int rc = 1;
     for (int attempt = 0; attempt < 2; attempt++) {
-        int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-        if (fd >= 0) {
-            char host[256] = "";
-            gethostname(host, sizeof host - 1);
-            dprintf(fd, "%s %ld\n", host[0] ? host : "localhost", (long)getpid());
-            close(fd);
+        if (link(mine, path) == 0) {
             j->claim = path;
-            return 0;
+            path = NULL;
+            rc = 0;
+            break;
         }
         if (errno != EEXIST) {
-            es_fail("%s: %s", path, strerror(errno));
-            free(path);
-            return -1;
+            rc = es_fail("%s: %s", path, strerror(errno));
+            break;
         }
         if (claim_alive(path)) break;
         unlink(path); /* left by a batch that died: take it over */
     }
+    unlink(mine);
+    free(mine);
     free(path);
-    return 1;
+    return rc;
 }
 
 static void release(job *j)
