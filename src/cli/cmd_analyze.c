@@ -17,7 +17,7 @@ static void usage(FILE *out)
         "faces) and the valence/arousal estimate with its confidence. Without --json the report\n"
         "goes to stdout.\n"
         "\n"
-        "      --json F             write the report to F (default: stdout)\n"
+        "      --json F             write the report to F, '-' for stdout (default: stdout)\n"
         "      --svg F              timeline: a thumbnail per scene, mood curves, cuts (default: none)\n"
         "  -y, --overwrite          replace existing output files (default: refuse)\n"
         CLI_ANALYSIS_USAGE
@@ -55,7 +55,10 @@ int cmd_analyze(int argc, char **argv)
         if (r < 0) goto end;
         if (r > 0) continue;
         switch (c) {
-        case OPT_JSON: if (cli_path_option("analyze", "--json", optarg, &json)) goto end; break;
+        case OPT_JSON: /* '-' is stdout, as for eval --json */
+            if (strcmp(optarg, "-") && cli_path_option("analyze", "--json", optarg, &json)) goto end;
+            if (!strcmp(optarg, "-")) json = NULL;
+            break;
         case OPT_SVG: if (cli_path_option("analyze", "--svg", optarg, &svg)) goto end; break;
         case 'y': overwrite = 1; break;
         case 'q': emsync_set_quiet(1); break;

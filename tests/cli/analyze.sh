@@ -43,4 +43,9 @@ expect_error 2 "--mood-contrast must be" -- analyze "$d/mixed.mp4" --mood-contra
 expect_error 2 "--mood-contrast must be" -- analyze "$d/mixed.mp4" --mood-contrast nan
 touch exists.svg
 expect_error 1 "exists.svg: already exists" -- analyze "$d/mixed.mp4" --svg "$scratch/exists.svg"
+
+# --json - is stdout, as for eval, not a file named "-"
+"$ES_BIN" analyze "$d/short.mp4" --faces off --json - -q >stdout.json || fail "analyze --json - failed"
+check "analyze --json -: the report on stdout" jq -e '.duration > 0' stdout.json
+check "analyze --json -: no file named -" test ! -e ./-
 finish
