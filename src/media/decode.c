@@ -455,6 +455,7 @@ static int open_decoder(dec *d, AVStream *st, AVCodecContext **out)
     int ret = avcodec_parameters_to_context(c, st->codecpar);
     if (ret < 0) return es_fail("%s: %s", d->path, av_err2str(ret));
     c->pkt_timebase = st->time_base;
+    c->max_pixels = ES_DECODE_MAX_PIXELS; /* frames that grow past it mid-stream fail to decode */
     c->thread_count = es_thread_limit(); /* 0: FFmpeg picks by the cores */
     c->thread_type = FF_THREAD_FRAME | FF_THREAD_SLICE;
     if ((ret = avcodec_open2(c, codec, NULL)) < 0)
@@ -511,6 +512,11 @@ int es_media_analyze(const char *path, const es_decode_options *opt, es_media_an
         goto end;
     }
     d.vst = d.fmt->streams[vidx];
+    if ((long long)d.vst->codecpar->width * d.vst->codecpar->height > ES_DECODE_MAX_PIXELS) {
+        es_fail("%s: picture size %dx%d is over emsync's limit of %lld pixels", path, d.vst->codecpar->width,
+                d.vst->codecpar->height, ES_DECODE_MAX_PIXELS);
+        goto end;
+    }
     if (open_decoder(&d, d.vst, &d.vdec) < 0) goto end;
     if (es_gopdec_new(&d.gop, d.fmt, d.vst, opt && opt->decoders ? opt->decoders : 0, video_frame_cb, &d) < 0) goto end;
     if (opt && opt->want_audio && aidx >= 0) {

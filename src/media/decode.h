@@ -24,6 +24,8 @@ typedef struct {
     float motion;         /* mean |luma difference| vs the previous frame on the small image, 0..1 */
 } es_frame_stats;
 
+#define ES_DECODE_MAX_PIXELS (8192LL * 8192) /* largest picture decoded: over twice 8K UHD; a
+                                               * larger declared size is refused, not allocated */
 #define ES_STATS_WIDTH 64         /* width of the image colour and motion stats use */
 #define ES_AUDIO_RATE 24000       /* analysis sample rate (mono float) */
 #define ES_AUDIO_BLOCK 0.1        /* seconds per audio block */

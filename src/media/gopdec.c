@@ -10,6 +10,7 @@
 
 #include "core/error.h"
 #include "core/cpus.h"
+#include "media/decode.h"
 #include "media/gopdec.h"
 
 #define MAX_WORKERS 4
@@ -326,6 +327,7 @@ int es_gopdec_new(es_gopdec **out, const AVFormatContext *fmt, const AVStream *s
         if (ret == 0) ret = avcodec_parameters_to_context(w->dec, par);
         if (ret == 0) {
             w->dec->pkt_timebase = st->time_base;
+            w->dec->max_pixels = ES_DECODE_MAX_PIXELS;
             /* the groups are the parallelism; one thread more each fills the cores where
              * groups are long or few */
             w->dec->thread_count = es_cpu_count() < 2 ? 1 : 2;
