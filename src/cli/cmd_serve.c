@@ -305,14 +305,20 @@ static int render(server *s, job *j)
 {
     set_stage(s, j, "render");
     char *plan = path_in(j->dir, "plan.json");
+    int moods_given = 1; /* the analysis has every scene's mood */
     if (plan && access(plan, F_OK)) {
         free(plan);
         plan = path_in(j->dir, "analysis.json");
+    } else if (plan) { /* an edited plan: moods given unless it only moves cuts */
+        es_jv *p = es_jv_parse_file(plan, 1u << 20);
+        moods_given = p && es_jv_get(p, "scenes") != NULL;
+        es_jv_free(p);
     }
     char *midi = path_in(j->dir, "music.mid"), *wav = path_in(j->dir, "music.wav");
     char *json = path_in(j->dir, "report.json"), *svg = path_in(j->dir, "timeline.svg");
+    /* with the moods given, the face nets would estimate what is not used: left off */
     char *argv[] = {"emsync", "score", j->input, "--plan", plan, "-o", j->output, "--midi", midi,
-                    "--wav", wav, "--json", json, "--svg", svg, "-y", NULL};
+                    "--wav", wav, "--json", json, "--svg", svg, "-y", moods_given ? "--faces" : NULL, "off", NULL};
     int rc = plan && midi && wav && json && svg ? run_child(s, j, argv) : -1;
     free(plan);
     free(midi);
