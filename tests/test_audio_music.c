@@ -47,10 +47,12 @@ static float *reference(const es_score *s, double fade, size_t *n, double *lufs)
     return pcm;
 }
 
+static int render_twice; /* the route under test: the first render kept (0) or rendered again (1) */
+
 static es_music *open_music(const es_score *s, double fade, int block, int in_caller)
 {
     es_music_config c = {.score = s, .soundfont = sf, .rate = RATE, .target_lufs = -16.0, .fade_seconds = fade,
-                         .threads = 1, .block_frames = block, .in_caller = in_caller};
+                         .threads = 1, .block_frames = block, .in_caller = in_caller, .render_twice = render_twice};
     es_music *m = NULL;
     if (es_music_open(&m, &c)) fprintf(stderr, "music: %s\n", es_error());
     return m;
@@ -110,6 +112,7 @@ static void test_same_as_whole_buffer(void)
             if (!m) continue;
             CHECK(es_music_frames(m) == (int64_t)n_ref);
             CHECK(es_music_loudness(m) == lufs_ref);
+            CHECK(es_music_renders(m) == (render_twice ? 2 : 1)); /* 5 s fit in ES_MUSIC_KEEP_BYTES */
             char wav[128];
             snprintf(wav, sizeof wav, "%s/tee.wav", dir);
             CHECK(es_music_tee_wav(m, wav) == 0);
@@ -204,9 +207,11 @@ int main(void)
         return 1;
     }
     if (!mkdtemp(dir)) return 1;
-    test_same_as_whole_buffer();
-    test_partial_read();
-    test_silence_and_failures();
+    for (render_twice = 0; render_twice <= 1; render_twice++) {
+        test_same_as_whole_buffer();
+        test_partial_read();
+        test_silence_and_failures();
+    }
     rmdir(dir);
     return check_report("test_audio_music");
 }

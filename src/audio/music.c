@@ -1,5 +1,5 @@
-/* The soundtrack streamed in two renders (see music.h). A pump hands the blocks of one render on
- * to the reader: it renders a block, applies the gain and the fade, copies it to the WAV, and
+/* The soundtrack streamed in two renders, or in one kept when short (see music.h). A pump hands
+ * the blocks of one render (or of the kept one) on to the reader: it renders a block, applies the gain and the fade, copies it to the WAV, and
  * puts it in one of a few slots, in a background thread that runs at most SLOTS blocks ahead
  * of the reader (or, with one CPU, in the reader's own thread when it asks). */
 #include <math.h>
@@ -18,7 +18,8 @@
 #define SLOTS 4
 
 typedef struct {
-    es_render *render;
+    es_render *render;       /* the source, or else kept: */
+    float *kept;             /* the first render's samples (interleaved stereo, before the gain) */
     int rate, block;
     int64_t total, made;     /* frames in all, frames rendered so far */
     double gain, fade_seconds;
@@ -45,14 +46,17 @@ struct es_music {
 
 /* ---- the pump ---- */
 
-/* Takes over render (closed by pump_free, also on failure). */
-static int pump_init(pump *p, es_render *render, const es_music_config *cfg, double gain, double fade_seconds)
+/* Takes over render, or kept (total frames), either of which is freed by pump_free, also on
+ * failure. */
+static int pump_init(pump *p, es_render *render, float *kept, int64_t total, const es_music_config *cfg, double gain,
+                     double fade_seconds)
 {
     memset(p, 0, sizeof *p);
     p->render = render;
+    p->kept = kept;
     p->rate = cfg->rate;
     p->block = cfg->block_frames > 0 ? cfg->block_frames : DEFAULT_BLOCK;
-    p->total = es_render_frames(render);
+    p->total = render ? es_render_frames(render) : total;
     p->gain = gain;
     p->fade_seconds = fade_seconds;
     p->background = !cfg->in_caller && es_cpu_count() > 1;
@@ -67,7 +71,13 @@ static int pump_init(pump *p, es_render *render, const es_music_config *cfg, dou
  * count, 0 at the end, or -1 with an error. */
 static long produce(pump *p, float *b)
 {
-    long n = es_render_read(p->render, b, (size_t)p->block);
+    long n;
+    if (p->render) {
+        n = es_render_read(p->render, b, (size_t)p->block);
+    } else {
+        n = p->total - p->made < p->block ? (long)(p->total - p->made) : p->block;
+        memcpy(b, p->kept + 2 * p->made, 2 * (size_t)n * sizeof *b);
+    }
     if (n <= 0) return n;
     if (p->gain != 1)
         for (long i = 0; i < 2 * n; i++) b[i] = (float)(b[i] * p->gain);
@@ -153,6 +163,7 @@ static void pump_free(pump *p)
 {
     pump_stop(p);
     es_render_close(&p->render);
+    free(p->kept);
     es_wav_abort(&p->wav);
     for (int i = 0; i < SLOTS; i++) free(p->buf[i]);
     pthread_cond_destroy(&p->changed);
@@ -167,29 +178,43 @@ static void pump_free(pump *p)
  * in the second, where the encoder wants the other core. */
 static int threads_of(const es_music_config *cfg) { return cfg->threads > 0 ? cfg->threads : 1; }
 
-/* The first render: loudness and true peak, the samples dropped as they are measured. */
-static int measure(es_music *m, const es_music_config *cfg)
+/* The first render: loudness and true peak; the samples are dropped as they are measured, or
+ * kept in *kept when they fit in ES_MUSIC_KEEP_BYTES. */
+static int measure(es_music *m, const es_music_config *cfg, float **kept)
 {
     es_render *r;
+    *kept = NULL;
     if (es_render_open(&r, cfg->score, cfg->soundfont, cfg->rate, threads_of(cfg)))
         return -1;
     m->frames = es_render_frames(r);
     pump p;
     es_loudness_meter *meter = NULL;
     int ret = -1;
-    if (pump_init(&p, r, cfg, 1, 0) || es_loudness_meter_open(&meter, cfg->rate, 1)) goto end;
+    if (pump_init(&p, r, NULL, 0, cfg, 1, 0) || es_loudness_meter_open(&meter, cfg->rate, 1)) goto end;
+    if (!cfg->render_twice && (uint64_t)m->frames * 2 * sizeof(float) <= ES_MUSIC_KEEP_BYTES &&
+        !(*kept = es_malloc(2 * (size_t)m->frames * sizeof **kept + 1)))
+        goto end;
     const float *b;
     long n;
     int64_t done = 0;
     while ((n = pump_next(&p, &b)) > 0) {
         if (es_loudness_meter_add(meter, b, (size_t)n)) goto end;
+        if (*kept && done + n <= m->frames) memcpy(*kept + 2 * done, b, 2 * (size_t)n * sizeof *b);
         done += n;
         if (cfg->progress) cfg->progress(cfg->progress_user, (double)done / (double)m->frames);
     }
     if (n == 0 && es_loudness_meter_result(meter, &m->lufs, &m->peak) == 0) ret = 0;
+    if (*kept && done != m->frames) { /* not all there: the reads render again */
+        free(*kept);
+        *kept = NULL;
+    }
 end:
     es_loudness_meter_free(&meter);
     pump_free(&p);
+    if (ret) {
+        free(*kept);
+        *kept = NULL;
+    }
     return ret;
 }
 
@@ -201,15 +226,19 @@ int es_music_open(es_music **out, const es_music_config *cfg)
     es_music *m = es_calloc(1, sizeof *m);
     if (!m) return -1;
     es_render *r = NULL;
-    if (measure(m, cfg)) goto fail;
+    float *kept = NULL;
+    if (measure(m, cfg, &kept)) goto fail;
     es_loudness_gain(m->lufs, m->peak, cfg->target_lufs, &m->gain);
-    if (es_render_open(&r, cfg->score, cfg->soundfont, cfg->rate, threads_of(cfg)))
+    if (!kept && es_render_open(&r, cfg->score, cfg->soundfont, cfg->rate, threads_of(cfg)))
         goto fail;
-    if (pump_init(&m->p, r, cfg, m->gain, cfg->fade_seconds)) goto fail;
+    /* from here the pump owns r or kept, also when its init fails */
+    if (pump_init(&m->p, r, kept, m->frames, cfg, m->gain, cfg->fade_seconds)) goto fail_owned;
     *out = m;
     return 0;
 fail:
-    if (!m->p.render) es_render_close(&r);
+    es_render_close(&r);
+    free(kept);
+fail_owned:
     es_music_free(&m);
     return -1;
 }
@@ -218,6 +247,7 @@ int64_t es_music_frames(const es_music *m) { return m->frames; }
 double es_music_loudness(const es_music *m) { return m->lufs; }
 double es_music_peak(const es_music *m) { return m->peak; }
 double es_music_gain(const es_music *m) { return m->gain; }
+int es_music_renders(const es_music *m) { return m->p.kept ? 1 : 2; }
 
 int es_music_tee_wav(es_music *m, const char *path)
 {

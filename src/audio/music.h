@@ -11,7 +11,9 @@
  * blocks ahead in a background thread when there is more than one CPU, so each pass overlaps
  * with whatever consumes it (the meter, then the encoder). The second render costs about as
  * much as the first (0.4 s a minute of music on one core): the price of not holding 23 MB a
- * minute, or of not writing them to disk. */
+ * minute, or of not writing them to disk. Music short enough to fit in ES_MUSIC_KEEP_BYTES
+ * (about 2.9 minutes at 48 kHz) is kept from the first render instead, so memory stays bounded
+ * whatever the length and short pieces render once. */
 #ifndef ES_AUDIO_MUSIC_H
 #define ES_AUDIO_MUSIC_H
 
@@ -34,7 +36,10 @@ typedef struct {
     int threads;                /* FluidSynth's threads (1) */
     int block_frames;           /* frames per block (8192) */
     int in_caller;              /* 1: render in the reading thread, never in the background */
+    int render_twice;           /* 1: never keep the first render, however short */
 } es_music_config;
+
+#define ES_MUSIC_KEEP_BYTES (64u << 20) /* the most of a first render kept for the reads */
 
 /* Renders the score once, measuring it, and prepares the second render. Returns 0, or -1 with
  * one error line (a missing soundfont, a bad target, ...). */
@@ -48,6 +53,9 @@ int64_t es_music_frames(const es_music *m);
 double es_music_loudness(const es_music *m);
 double es_music_peak(const es_music *m);
 double es_music_gain(const es_music *m);
+
+/* How many times the music is rendered: 1 when the first render was kept, else 2. */
+int es_music_renders(const es_music *m);
 
 /* Writes every frame of the music to a 16-bit WAV at path as well, as it is rendered (whoever
  * reads it); call before the first read, then es_music_finish. Returns 0 or -1. */
