@@ -1,7 +1,7 @@
 /* libFuzzer harness for score plans: any input either fails with one error line or gives a
  * plan whose boundaries and scene starts ascend inside their ranges and whose moods are in
  * [-1, 1]. Built and run by tests/fuzz/run.sh (make fuzz).
- * seeds: tests/data/plan/*.json
+ * seeds: tests/data/plan/?*.json tests/data/batch/?*.jsonl
  */
 #include <stdint.h>
 #include <stdlib.h>
