@@ -1,7 +1,7 @@
 /* Speed of the audio stage: FluidSynth rendering of a dense five-instrument score (on one thread,
  * the reference, and on two), its loudness measurement, normalisation with fade, the streamed
- * music (kept, or rendered twice), and muxing into the given video (video copied, music encoded) with the
- * original audio replaced and mixed, from the music in memory and streamed.
+ * music (kept, or rendered twice), and muxing into the given video (video copied, music
+ * encoded) with the original audio replaced and mixed, from the music in memory and streamed.
  * Prints a markdown table: step, wall seconds (best of 3), x real time.
  * Usage: bench_audio VIDEO (its duration sets the score's length) */
 #include <libavformat/avformat.h>
