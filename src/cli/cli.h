@@ -3,6 +3,8 @@
 #ifndef ES_CLI_H
 #define ES_CLI_H
 
+#include <sys/types.h>
+
 enum { ES_EXIT_OK = 0, ES_EXIT_FAILURE = 1, ES_EXIT_USAGE = 2 };
 
 typedef struct {
@@ -27,5 +29,10 @@ int cmd_serve(int argc, char **argv);
  * (1), is a flag (0), or does not exist (-1). */
 int cmd_score_check(int argc, char **argv);
 int cmd_score_option_kind(const char *name);
+
+/* Starts this emsync binary with argv (argv[0] = "emsync") as a child: stdin and stdout on
+ * /dev/null, stderr on a pipe whose read end goes to *stderr_fd (close-on-exec), and
+ * EMSYNC_THREADS=threads when threads > 0. Returns the child's pid, or -1 with an error line. */
+pid_t cli_spawn_self(char *const argv[], int threads, int *stderr_fd);
 
 #endif

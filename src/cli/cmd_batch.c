@@ -500,31 +500,11 @@ static void release(job *j)
 
 static int start(job *j, int threads)
 {
-    int fds[2];
-    if (pipe2(fds, O_CLOEXEC)) return es_fail("cannot make a pipe: %s", strerror(errno));
-    pid_t pid = fork();
-    if (pid < 0) {
-        close(fds[0]);
-        close(fds[1]);
-        return es_fail("cannot start a job: %s", strerror(errno));
-    }
-    if (pid == 0) {
-        int null = open("/dev/null", O_RDWR);
-        if (null >= 0) {
-            dup2(null, 0);
-            dup2(null, 1);
-        }
-        dup2(fds[1], 2);
-        char n[16];
-        snprintf(n, sizeof n, "%d", threads);
-        setenv("EMSYNC_THREADS", n, 1);
-        execv("/proc/self/exe", j->argv);
-        dprintf(2, "emsync: cannot run emsync: %s\n", strerror(errno));
-        _exit(127);
-    }
-    close(fds[1]);
+    int err_fd;
+    pid_t pid = cli_spawn_self(j->argv, threads, &err_fd);
+    if (pid < 0) return -1;
+    j->err_fd = err_fd;
     j->pid = pid;
-    j->err_fd = fds[0];
     j->status = ST_RUNNING;
     j->started = es_now();
     j->tail_len = 0;

@@ -229,34 +229,18 @@ static void follow(server *s, job *j, int fd, char *last, size_t last_size)
  * last line as the job's error. */
 static int run_child(server *s, job *j, char *const argv[])
 {
-    int fds[2];
-    if (pipe2(fds, O_CLOEXEC)) {
-        set_failed(j, "cannot make a pipe: %s", strerror(errno));
-        return -1;
-    }
-    pid_t pid = fork();
-    if (pid == 0) {
-        int null = open("/dev/null", O_RDWR);
-        if (null >= 0) {
-            dup2(null, 0);
-            dup2(null, 1);
-        }
-        dup2(fds[1], 2);
-        execv("/proc/self/exe", argv);
-        _exit(127);
-    }
-    close(fds[1]);
+    int err_fd;
+    pid_t pid = cli_spawn_self(argv, 0, &err_fd);
     if (pid < 0) {
-        close(fds[0]);
-        set_failed(j, "cannot start a job: %s", strerror(errno));
+        set_failed(j, "%s", es_error());
         return -1;
     }
     pthread_mutex_lock(&s->lock);
     s->child = pid;
     pthread_mutex_unlock(&s->lock);
     char last[512];
-    follow(s, j, fds[0], last, sizeof last);
-    close(fds[0]);
+    follow(s, j, err_fd, last, sizeof last);
+    close(err_fd);
     int status = 0;
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
     pthread_mutex_lock(&s->lock);
