@@ -38,8 +38,10 @@ check "the page forbids outside sources" curl -sI "$url" -o /dev/null -w '%heade
 check "config lists soundfonts" test "$(curl -s "${url}api/config" | jq '.soundfonts | length')" -ge 1
 
 # refused before anything is stored
-check "upload without the token: 403" test "$(code -F "video=@$d/short.mp4" "${url}api/jobs")" = 403
-check "upload from another origin: 403" test "$(code -H "X-Emsync-Token: $token" -H 'Origin: http://evil.example' -F "video=@$d/short.mp4" "${url}api/jobs")" = 403
+# (a small body: the server answers 403 before reading it, and with a large one the client may
+# see the connection closed before it has sent everything, instead of the answer)
+check "upload without the token: 403" test "$(code -F "video=@$d/text.txt" "${url}api/jobs")" = 403
+check "upload from another origin: 403" test "$(code -H "X-Emsync-Token: $token" -H 'Origin: http://evil.example' -F "video=@$d/text.txt" "${url}api/jobs")" = 403
 check "another Host (DNS rebinding): 403" test "$(code -H 'Host: evil.example' "${url}api/config")" = 403
 head -c 3000000 /dev/urandom >big.mp4
 check "upload over --max-upload: 413" test "$(upload big.mp4)" = 413
