@@ -36,6 +36,21 @@ static inline const char *test_data_dir(void)
     return d ? d : "build/testdata";
 }
 
+/* 1 when the files at a and b both open and hold the same bytes. */
+static inline int check_same_bytes(const char *a, const char *b)
+{
+    FILE *fa = fopen(a, "rb"), *fb = fopen(b, "rb");
+    int same = fa && fb;
+    while (same) {
+        int ca = fgetc(fa), cb = fgetc(fb);
+        same = ca == cb;
+        if (ca == EOF) break;
+    }
+    if (fa) fclose(fa);
+    if (fb) fclose(fb);
+    return same;
+}
+
 /* Prints the summary line and returns the exit status for main. */
 static inline int check_report(const char *name)
 {

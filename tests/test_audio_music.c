@@ -77,20 +77,6 @@ static float *read_all(es_music *m, const size_t *sizes, int n_sizes, size_t *n)
     return out;
 }
 
-static int same_file(const char *a, const char *b)
-{
-    FILE *fa = fopen(a, "rb"), *fb = fopen(b, "rb");
-    int same = fa && fb;
-    while (same) {
-        int ca = fgetc(fa), cb = fgetc(fb);
-        same = ca == cb;
-        if (ca == EOF) break;
-    }
-    if (fa) fclose(fa);
-    if (fb) fclose(fb);
-    return same;
-}
-
 static void test_same_as_whole_buffer(void)
 {
     es_score s = {0};
@@ -124,7 +110,7 @@ static void test_same_as_whole_buffer(void)
             if (!same) fprintf(stderr, "block %d, in caller %d: samples differ\n", blocks[b], in_caller);
             CHECK(es_music_read(m, x, 10) == 0); /* the end stays the end */
             CHECK(es_music_finish(m) == 0);
-            CHECK(same_file(wav, ref_wav));
+            CHECK(check_same_bytes(wav, ref_wav));
             CHECK(es_music_tee_wav(m, wav) == -1); /* too late */
             unlink(wav);
             free(x);
@@ -156,7 +142,7 @@ static void test_partial_read(void)
     CHECK(m && es_music_read(m, buf, 1000) == 1000);
     CHECK(ref && memcmp(buf, ref, sizeof buf) == 0);
     CHECK(m && es_music_finish(m) == 0);
-    CHECK(same_file(wav, ref_wav));
+    CHECK(check_same_bytes(wav, ref_wav));
     es_music_free(&m);
     unlink(wav);
 

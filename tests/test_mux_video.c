@@ -334,20 +334,6 @@ static long read_music(void *user, float *pcm, size_t n)
     return (long)k;
 }
 
-static int same_bytes(const char *a, const char *b)
-{
-    FILE *fa = fopen(a, "rb"), *fb = fopen(b, "rb");
-    int same = fa && fb;
-    while (same) {
-        int ca = fgetc(fa), cb = fgetc(fb);
-        same = ca == cb;
-        if (ca == EOF) break;
-    }
-    if (fa) fclose(fa);
-    if (fb) fclose(fb);
-    return same;
-}
-
 /* The music read as the video goes makes the same file as the music given whole, in every
  * mode; a reader that fails fails the mux with its error, leaving nothing. */
 static void test_reader(void)
@@ -368,7 +354,7 @@ static void test_reader(void)
             CHECK(es_mux(&r) == 0);
             CHECK(mr.at == music_frames);
             /* Matroska files carry a random segment UID: there, the packets are compared */
-            if (!c) CHECK(same_bytes(whole, read));
+            if (!c) CHECK(check_same_bytes(whole, read));
             file_info a, b;
             CHECK(read_info(whole, 0, &a) == 0 && read_info(read, 0, &b) == 0);
             int same = a.n_audio2 > 0 && a.n_audio2 == b.n_audio2 && a.n_video == b.n_video;
