@@ -583,6 +583,27 @@ static int installed_soundfont(const char *path)
     return found;
 }
 
+/* The choices a plan may make, as GET /api/config lists them and PUT .../plan checks them. */
+static const char *const composers[] = {"auto", "rules", "emsync", NULL};
+static const char *const original_audio_modes[] = {"off", "mix", "track", NULL};
+
+static void json_strings(es_json *w, const char *key, const char *const *list)
+{
+    es_json_key(w, key);
+    es_json_begin_array(w);
+    for (size_t i = 0; list[i]; i++) es_json_string(w, list[i]);
+    es_json_end_array(w);
+}
+
+/* 1 when v is a string in list. */
+static int string_in(const es_jv *v, const char *const *list)
+{
+    if (v->type != ES_JV_STRING) return 0;
+    for (size_t i = 0; list[i]; i++)
+        if (!strcmp(v->string, list[i])) return 1;
+    return 0;
+}
+
 static enum MHD_Result send_config(server *s, struct MHD_Connection *c)
 {
     char *buf = NULL;
@@ -592,18 +613,8 @@ static enum MHD_Result send_config(server *s, struct MHD_Connection *c)
     es_json w;
     es_json_init(&w, f, 0);
     es_json_begin_object(&w);
-    es_json_key(&w, "composers");
-    es_json_begin_array(&w);
-    es_json_string(&w, "auto");
-    es_json_string(&w, "rules");
-    es_json_string(&w, "emsync");
-    es_json_end_array(&w);
-    es_json_key(&w, "original_audio");
-    es_json_begin_array(&w);
-    es_json_string(&w, "off");
-    es_json_string(&w, "mix");
-    es_json_string(&w, "track");
-    es_json_end_array(&w);
+    json_strings(&w, "composers", composers);
+    json_strings(&w, "original_audio", original_audio_modes);
     es_json_key(&w, "soundfonts");
     list_soundfonts(&w);
     char names[256];
@@ -854,11 +865,8 @@ static const char *check_plan(const es_jv *p, double duration, char *why, size_t
         }
     }
     const es_jv *v;
-    if ((v = es_jv_get(p, "composer")) &&
-        (v->type != ES_JV_STRING || (strcmp(v->string, "auto") && strcmp(v->string, "rules") && strcmp(v->string, "emsync"))))
-        return "composer must be auto, rules or emsync";
-    if ((v = es_jv_get(p, "original_audio")) &&
-        (v->type != ES_JV_STRING || (strcmp(v->string, "off") && strcmp(v->string, "mix") && strcmp(v->string, "track"))))
+    if ((v = es_jv_get(p, "composer")) && !string_in(v, composers)) return "composer must be auto, rules or emsync";
+    if ((v = es_jv_get(p, "original_audio")) && !string_in(v, original_audio_modes))
         return "original_audio must be off, mix or track";
     if ((v = es_jv_get(p, "seed")) && (v->type != ES_JV_NUMBER || v->number < 0 || v->number > 2147483647.0 ||
                                        v->number != (double)(long)v->number))
@@ -1103,7 +1111,8 @@ static void reload_jobs(server *s)
             free(dir);
             continue;
         }
-        snprintf(j->id, sizeof j->id, "%s", e->d_name);
+        memcpy(j->id, e->d_name, 32); /* 32 hex digits, checked above */
+        j->id[32] = '\0';
         j->dir = dir;
         j->output = es_score_output_path(j->input, dir);
         char *name = path_in(dir, "name"), *analysis = path_in(dir, "analysis.json");
