@@ -39,6 +39,7 @@ typedef struct {
     double onset_rate;          /* audio onsets per second */
     /* faces, filled by the caller when the face nets ran (face_weight 0 = none seen) */
     size_t face_frames;         /* sampled frames in the scene */
+    size_t face_looks;          /* of them, frames the face nets ran on (the rest hold a look) */
     double faces_per_frame;     /* mean faces per sampled frame */
     double face_area;           /* mean share of the frame covered by the largest face */
     double face_weight;         /* sum of size x confidence over faces seen */

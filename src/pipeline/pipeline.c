@@ -359,6 +359,7 @@ static void json_report(const es_pipeline *p, es_json *j, const char *video, con
         es_json_key(j, "faces");
         es_json_begin_object(j);
         es_json_kv_int(j, "sampled_frames", (long long)sc->face_frames);
+        es_json_kv_int(j, "looked_frames", (long long)sc->face_looks);
         es_json_kv_number(j, "per_frame", sc->faces_per_frame);
         es_json_kv_number(j, "largest_area", sc->face_area);
         es_json_kv_number(j, "weight", sc->face_weight);

@@ -11,20 +11,76 @@
 #define MAX_FACES 16
 #define FULL_WEIGHT_AREA 0.02  /* a face covering 2% of the frame counts fully */
 
+/* Area-averaged luma of the frame on a ES_SIG_W x ES_SIG_H grid, 0..1. */
+static void signature_of(const uint8_t *rgb, int w, int h, int stride, float *sig)
+{
+    for (int gy = 0; gy < ES_SIG_H; gy++) {
+        int y0 = (int)((long long)gy * h / ES_SIG_H), y1 = (int)((long long)(gy + 1) * h / ES_SIG_H);
+        if (y1 <= y0) y1 = y0 + 1;
+        for (int gx = 0; gx < ES_SIG_W; gx++) {
+            int x0 = (int)((long long)gx * w / ES_SIG_W), x1 = (int)((long long)(gx + 1) * w / ES_SIG_W);
+            if (x1 <= x0) x1 = x0 + 1;
+            double sum = 0;
+            for (int y = y0; y < y1 && y < h; y++)
+                for (int x = x0; x < x1 && x < w; x++) {
+                    const uint8_t *p = rgb + (size_t)y * stride + (size_t)x * 3;
+                    sum += 0.299 * p[0] + 0.587 * p[1] + 0.114 * p[2];
+                }
+            sig[gy * ES_SIG_W + gx] = (float)(sum / ((double)(y1 - y0) * (x1 - x0) * 255.0));
+        }
+    }
+}
+
+/* Whether the face nets should look at this sample (see ES_FACE_HOLD in sampler.h). Worker only. */
+static int worth_a_look(es_sampler *s, double time, const uint8_t *rgb, int w, int h, int stride)
+{
+    float sig[ES_SIG_W * ES_SIG_H];
+    signature_of(rgb, w, h, stride, sig);
+    double change = 0;
+    for (int i = 0; i < ES_SIG_W * ES_SIG_H; i++) change += fabsf(sig[i] - s->signature[i]);
+    change /= ES_SIG_W * ES_SIG_H;
+    int first = !s->have_signature || s->n_samples == 0;
+    memcpy(s->signature, sig, sizeof sig);
+    s->have_signature = 1;
+    double rate = fmin(ES_SAMPLE_FPS, fmax(1.0 / ES_FACE_SPARSE, (double)w * h * 30 / ES_FACE_PIXELS_PER_LOOK));
+    s->look_budget = first ? ES_FACE_BURST : fmin(ES_FACE_BURST, s->look_budget + (time - s->budget_time) * rate);
+    s->budget_time = time;
+    int look;
+    if (first || change > ES_SHOT_CHANGE)
+        look = 1;  /* every shot is looked at, whatever the budget */
+    else
+        look = s->look_budget >= 1 - 1e-9 &&
+               (time - s->last_face <= ES_FACE_HOLD + 1e-9 || time - s->last_look >= ES_FACE_SPARSE - 1e-9);
+    if (look) s->look_budget = fmax(s->look_budget - 1, -ES_FACE_BURST);
+    return look;
+}
+
 /* Runs on the worker thread, which alone touches samples and face_seconds until it is joined.
  * Returns 0, or -1 with the reason in this thread's es_error(). */
 static int add_faces(es_sampler *s, double time, const uint8_t *rgb, int w, int h, int stride)
 {
+    int look = worth_a_look(s, time, rgb, w, h, stride);
+    if (es_grow((void **)&s->samples, &s->cap_samples, s->n_samples + 1, sizeof *s->samples)) return -1;
+    es_face_sample *fs = &s->samples[s->n_samples];
+    if (!look) { /* hold the last look's result: same shot, no face lately */
+        *fs = s->samples[s->n_samples - 1];
+        fs->time = time;
+        fs->looked = 0;
+        s->n_samples++;
+        return 0;
+    }
     es_face faces[MAX_FACES];
     double t0 = es_now();
     int n = es_faces_detect(s->model, rgb, w, h, stride, faces, MAX_FACES);
     s->face_seconds += es_now() - t0;
     if (n < 0) return -1;
-    if (es_grow((void **)&s->samples, &s->cap_samples, s->n_samples + 1, sizeof *s->samples)) return -1;
-    es_face_sample *fs = &s->samples[s->n_samples++];
+    s->n_samples++;
     memset(fs, 0, sizeof *fs);
     fs->time = time;
     fs->faces = n;
+    fs->looked = 1;
+    s->last_look = time;
+    if (n > 0) s->last_face = time;
     double frame_area = (double)w * h;
     for (int i = 0; i < n; i++) {
         double area = fmax(0, faces[i].w) * fmax(0, faces[i].h) / frame_area;
@@ -225,6 +281,7 @@ void es_sampler_apply(const es_sampler *s, es_scene_affect *scenes, size_t n_sce
         for (; i < s->n_samples && (s->samples[i].time < sc->end || k + 1 == n_scenes); i++) {
             const es_face_sample *fs = &s->samples[i];
             count++;
+            sc->face_looks += (size_t)fs->looked;
             faces += fs->faces;
             area += fs->largest_area;
             weight += fs->weight;

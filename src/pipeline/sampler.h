@@ -21,6 +21,23 @@
 #define ES_THUMB_WIDTH 160
 #define ES_MAX_THUMBS 256
 #define ES_SAMPLE_QUEUE 4        /* frames waiting for the face worker */
+/* Where the face nets look (the worker decides in frame order, so results do not depend on
+ * timing): the first sample of each new shot (a change of the tiny luma signature over
+ * ES_SHOT_CHANGE since the sample before) always; every sample while a face was seen in the last
+ * ES_FACE_HOLD seconds; otherwise one sample every ES_FACE_SPARSE seconds. All but the first of
+ * a shot spend a budget tied to the cost of decoding: looks per second of video at most the
+ * sample's pixels x 30 frames / ES_FACE_PIXELS_PER_LOOK (so a 320x180 video, cheap to decode,
+ * gets about one look every 2 s, and 640x360 samples of 720p and larger videos all 2 a second),
+ * never under one every ES_FACE_SPARSE seconds, with up to ES_FACE_BURST looks saved up. A
+ * sample not looked at holds the result of the last look, always from the same shot, so
+ * per-scene averages stay averages over 2 samples a second. */
+#define ES_FACE_HOLD 2.0
+#define ES_FACE_SPARSE 2.0
+#define ES_FACE_PIXELS_PER_LOOK 3.2e6
+#define ES_FACE_BURST 4.0
+#define ES_SHOT_CHANGE 0.06      /* mean |luma difference|, 0..1, of the signatures */
+#define ES_SIG_W 32
+#define ES_SIG_H 18
 
 typedef struct {
     double time;
@@ -28,6 +45,7 @@ typedef struct {
     double largest_area;                /* share of the frame covered by the largest face */
     double weight;                      /* sum over faces of confidence x size factor, <= 1 */
     double expressions[ES_EMO_COUNT];   /* weight-averaged probabilities (EMSYNC's order) */
+    int looked;                         /* 1: the nets ran on this frame; 0: held from the last */
 } es_face_sample;
 
 typedef struct {
@@ -60,6 +78,10 @@ typedef struct {
     es_thumb thumbs[ES_MAX_THUMBS]; size_t n_thumbs;
     double thumb_interval, next_thumb;  /* seconds between kept thumbnails */
     double face_seconds;                /* time spent in the face nets */
+    double last_look, last_face;        /* worker: times of the last look and the last face seen */
+    double look_budget, budget_time;    /* worker: looks saved up, and the time they were counted */
+    float signature[ES_SIG_W * ES_SIG_H]; /* worker: luma signature of the previous sample */
+    int have_signature;
     int failed;                         /* decode thread: stop taking frames (see error) */
 } es_sampler;
 

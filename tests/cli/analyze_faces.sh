@@ -12,4 +12,17 @@ check "no faces in the plain scene" jq -e '.emotion.scenes[1].faces.per_frame ==
 "$ES_BIN" analyze "$d/faces.mp4" --faces off -q > off.json || fail "analyze --faces off failed"
 check "faces off reported" [ "$(jq -r .emotion.faces off.json)" = off ]
 check "smiles raise the valence" jq -e --slurpfile off off.json '.emotion.scenes[0].valence > $off[0].emotion.scenes[0].valence + 0.2' on.json
+
+# Looks are rationed on a small video: every shot is looked at, the faces that appear late in a
+# scene (a fade at 30-31 s, no cut) are found within a few seconds, and most samples are not
+# looked at. At 2 looks a second the late scene reads 1.09 faces a sample (3 faces in the last
+# 19.7 of 54 samples); a first look up to 2 s late still gives 3 x 15.7 / 54 = 0.87.
+"$ES_BIN" analyze "$d/faces-late.mp4" --min-cut-gap 1 -q > late.json 2>err.txt || fail "analyze failed: $(cat err.txt)"
+check "the late clip's cuts at 12 and 13.5 s" jq -e '.cuts.boundaries | length == 2 and (.[0] - 12 | fabs) < 0.1 and (.[1] - 13.5 | fabs) < 0.1' late.json
+check "no faces in the first shot" jq -e '.emotion.scenes[0].faces.per_frame == 0' late.json
+check "the 1.5 s shot is looked at: three faces" jq -e '.emotion.scenes[1].faces.per_frame == 3' late.json
+check "the faces late in the last scene are found" jq -e '.emotion.scenes[2].faces.per_frame >= 0.85' late.json
+check "joy dominates the last scene" [ "$(jq -r '.emotion.scenes[2].faces.expressions | to_entries | max_by(.value) | .key' late.json)" = joy ]
+check "most samples are not looked at" jq -e '[.emotion.scenes[].faces] | all(.looked_frames | type == "number") and (map(.looked_frames) | add) < 0.6 * (map(.sampled_frames) | add)' late.json
+check "the large clip's samples are all looked at" jq -e '[.emotion.scenes[].faces | .looked_frames == .sampled_frames] | .[0]' on.json
 finish
