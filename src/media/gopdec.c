@@ -16,6 +16,9 @@
 #define MAX_WORKERS 4
 #define FRAME_BUDGET (48u << 20) /* bytes of decoded frames queued per worker: at 720p 34 frames,
                                     most of a group ahead while the one before is analysed */
+#define FRAME_QUEUE_MAX 48       /* and at most this many frames: small pictures need no more to
+                                    keep the workers busy, and 48 MB of them (555 at 320x180) made
+                                    the peak memory of long videos creep up to that bound */
 #define MAX_QUEUED_PACKETS 512    /* read-ahead, over all workers */
 
 static char end_mark;
@@ -315,6 +318,7 @@ int es_gopdec_new(es_gopdec **out, const AVFormatContext *fmt, const AVStream *s
     int frame_bytes = av_image_get_buffer_size(par->format, par->width, par->height, 1);
     if (frame_bytes <= 0) frame_bytes = 1920 * 1080 * 3;
     g->frame_cap = FRAME_BUDGET / (size_t)frame_bytes;
+    if (g->frame_cap > FRAME_QUEUE_MAX) g->frame_cap = FRAME_QUEUE_MAX;
     if (g->frame_cap < 8) g->frame_cap = 8;
     pthread_mutex_init(&g->lock, NULL);
     pthread_cond_init(&g->changed, NULL);
