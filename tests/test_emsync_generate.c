@@ -298,6 +298,9 @@ static size_t reference_tokens_guided(const es_nn_model *m, const es_compose_req
     es_rng r;
     es_rng_seed(&r, req->seed);
     int rep = 0;
+    long on[ES_INSTRUMENT_COUNT][88]; /* tick each note began, -1 when silent */
+    for (int i = 0; i < ES_INSTRUMENT_COUNT; i++)
+        for (int p = 0; p < 88; p++) on[i][p] = -1;
     out[0] = ES_TOK_BAR;
     del[0] = es_emsync_clock_delta(&c);
     while (n < cap) {
@@ -316,7 +319,11 @@ static size_t reference_tokens_guided(const es_nn_model *m, const es_compose_req
                 if (isfinite(cr[i]) && isfinite(ur[i])) cr[i] = (float)(ur[i] + w * ((double)cr[i] - ur[i]));
         }
         es_emsync_clock_mask(&c, lg + (L + 1) * 1011);
+        es_emsync_voicing_mask(&c, (const long(*)[88])on, lg + (L + 1) * 1011);
         int s = es_emsync_clock_steer(&c, es_emsync_sample(lg + (L + 1) * 1011, 1.35, 0.6, &rep, es_rng_uniform(&r), &buf, NULL));
+        es_event ev;
+        if (!es_token_event(s, &ev) && (ev.kind == ES_EV_ON || ev.kind == ES_EV_OFF))
+            on[ev.instrument][ev.value - 21] = ev.kind == ES_EV_ON ? c.ticks : -1;
         del[n] = es_emsync_clock_advance(&c, s);
         out[n++] = s;
         if (es_emsync_clock_time(&c) >= req->duration) break;
@@ -528,6 +535,69 @@ static void test_held_notes(void)
     es_nn_model_free(m);
 }
 
+/* Each landed cut gets a chord of at least ES_EMSYNC_CHORD_NOTES pitched notes that sound (a tiny
+ * random model ends notes at random, also on the tick they began, which leaves no note). */
+static void test_voicing_mask(void)
+{
+    double b[1] = {2.0};
+    es_emsync_clock c;
+    es_emsync_clock_init(&c, b, 1, 1);
+    long on[ES_INSTRUMENT_COUNT][88];
+    memset(on, 0xFF, sizeof on);
+    static float lg[ES_VOCAB_SIZE];
+    es_emsync_clock_advance(&c, es_token_timeshift(125));
+    es_emsync_clock_advance(&c, es_token_timeshift(125));         /* at 2.0 s, the boundary */
+    es_emsync_clock_advance(&c, ES_TOK_CHORD);
+    on[ES_BASS][40 - 21] = c.ticks - 100;                         /* sounding from before */
+    es_emsync_clock_advance(&c, es_token_on(ES_PIANO, 60));
+    on[ES_PIANO][60 - 21] = c.ticks;                              /* begun on the chord's tick */
+    es_emsync_voicing_mask(&c, (const long(*)[88])on, lg);
+    CHECK(isinf(lg[es_token_off(ES_PIANO, 60)]) && isinf(lg[es_token_on(ES_BASS, 40)]));
+    CHECK(isfinite(lg[es_token_off(ES_BASS, 40)]) && isfinite(lg[es_token_on(ES_PIANO, 62)]));
+    CHECK(isinf(lg[es_token_on(ES_PIANO, 60)]));                 /* nor struck again at once */
+    memset(lg, 0, sizeof lg);
+    es_emsync_clock_advance(&c, es_token_on(ES_PIANO, 64));
+    es_emsync_clock_advance(&c, es_token_on(ES_PIANO, 67));       /* three notes: re-strikes allowed */
+    on[ES_PIANO][64 - 21] = on[ES_PIANO][67 - 21] = c.ticks;
+    es_emsync_voicing_mask(&c, (const long(*)[88])on, lg);
+    CHECK(isfinite(lg[es_token_on(ES_BASS, 40)]) && isinf(lg[es_token_off(ES_PIANO, 67)]));
+    memset(lg, 0, sizeof lg);
+    es_emsync_clock_advance(&c, es_token_timeshift(1));          /* time moves: no rule */
+    es_emsync_voicing_mask(&c, (const long(*)[88])on, lg);
+    CHECK(isfinite(lg[es_token_off(ES_PIANO, 67)]));
+    es_emsync_clock_free(&c);
+}
+
+static void test_landed_chords(void)
+{
+    es_nn_model *m = es_nn_model_load(DIR "tiny-a.pt", ES_NN_F32, 2);
+    CHECK(m != NULL);
+    if (!m) return;
+    double bounds[5] = {1.3, 2.9, 4.05, 6.5, 8.2};
+    es_mood_segment mood = {0, -0.4, 0.6};
+    es_emsync_options o;
+    es_emsync_options_default(&o);
+    o.model = m;
+    int fewest = 99;
+    for (uint64_t seed = 1; seed <= 8; seed++) {
+        es_compose_request req = {.duration = 10.0, .boundaries = bounds, .n_boundaries = 5, .moods = &mood, .n_moods = 1,
+                                  .seed = seed};
+        es_score s = {0};
+        CHECK(es_compose_emsync(&req, &o, &s, NULL) == 0);
+        for (int b = 0; b < 5; b++) {
+            int notes = 0;
+            for (size_t i = 0; i < s.n_notes; i++)
+                notes += s.notes[i].instrument != ES_DRUMS && fabs(s.notes[i].start - bounds[b]) <= 0.004 + 1e-9 &&
+                         s.notes[i].end > s.notes[i].start;
+            if (notes < fewest) fewest = notes;
+        }
+        es_score_free(&s);
+    }
+    fprintf(stderr, "landed chords: at least %d notes on each of 40 cuts\n", fewest);
+    CHECK(fewest >= ES_EMSYNC_CHORD_NOTES);
+    es_nn_model_free(m);
+}
+
 static void test_find_model(void)
 {
     CHECK(!strcmp(es_find_model("x.pt"), "x.pt"));
@@ -592,6 +662,8 @@ int main(void)
     test_sample_random();
     test_clock();
     test_clock_land();
+    test_voicing_mask();
+    test_landed_chords();
     test_guide();
     test_generate();
     test_pick();

@@ -232,6 +232,19 @@ static int end_held_notes(candidate *c, long max_ticks, size_t cap)
     return added;
 }
 
+void es_emsync_voicing_mask(const es_emsync_clock *c, const long on_tick[ES_INSTRUMENT_COUNT][88], float *logits)
+{
+    if (!c->land || c->chord_tick != c->ticks) return;
+    for (int i = 0; i < ES_INSTRUMENT_COUNT; i++) {
+        if (i == ES_DRUMS) continue;
+        for (int p = 0; p < 88; p++) {
+            if (on_tick[i][p] == c->ticks) logits[es_token_off((es_instrument)i, 21 + p)] = -INFINITY;
+            if (on_tick[i][p] >= 0 && c->chord_notes < ES_EMSYNC_CHORD_NOTES)
+                logits[es_token_on((es_instrument)i, 21 + p)] = -INFINITY;
+        }
+    }
+}
+
 /* Rebuilds sequence seq's cache from candidate c's window [anchor, n) under mood (v, a) and
  * leaves the last row's logits. */
 static int prefill_seq(es_nn_state *st, int seq, const candidate *c, double v, double a, float *logits)
@@ -418,6 +431,7 @@ int es_compose_emsync(const es_compose_request *req, const es_emsync_options *op
             candidate *c = &cand[k];
             if (!c->active) continue;
             es_emsync_clock_mask(&c->clock, logits + (size_t)k * ES_VOCAB_SIZE);
+            es_emsync_voicing_mask(&c->clock, (const long(*)[88])c->on_tick, logits + (size_t)k * ES_VOCAB_SIZE);
             int s = es_emsync_sample(logits + (size_t)k * ES_VOCAB_SIZE, temperature, top_p, &c->rep,
                                      es_rng_uniform(&c->rng), sb, NULL);
             s = es_emsync_clock_steer(&c->clock, s);

@@ -136,6 +136,12 @@ int es_emsync_clock_steer(const es_emsync_clock *c, int token);
  * network voices a real chord there, notes of its own choosing. Otherwise nothing changes. */
 void es_emsync_clock_mask(const es_emsync_clock *c, float *logits);
 
+/* With landing on, on a boundary chord's tick: the chord's notes must sound, so no OFF of a note
+ * begun on this tick (a note of no length, which a MIDI file drops) and, until the chord has its
+ * ES_EMSYNC_CHORD_NOTES notes, no ON of a pitch already sounding on that instrument.
+ * on_tick[instrument][pitch - 21] is the tick each sounding note began, -1 when silent. */
+void es_emsync_voicing_mask(const es_emsync_clock *c, const long on_tick[ES_INSTRUMENT_COUNT][88], float *logits);
+
 /* Cursor in seconds. */
 double es_emsync_clock_time(const es_emsync_clock *c);
 

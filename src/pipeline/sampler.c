@@ -165,6 +165,7 @@ int es_sampler_init(es_sampler *s, es_face_model *model)
     memset(s, 0, sizeof *s);
     s->model = model;
     s->thumb_interval = 1.0;
+    s->last_look = s->last_face = -INFINITY; /* nothing seen yet */
     if (!model) return 0;
     pthread_mutex_init(&s->lock, NULL);
     pthread_cond_init(&s->changed, NULL);
