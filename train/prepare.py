@@ -8,7 +8,8 @@ Instruments (POP909 has three piano tracks; EMSYNC has five instruments):
   BRIDGE -> guitar  (the secondary melody / counterline)
   PIANO  -> piano, except the lowest note of each strike below E3 (MIDI 52) -> bass
 Chords: chord_midi.txt segments of at least 2 beats (beat_midi.txt) give <CHORD>; downbeats <BAR>.
-Labels (midi-emotion's definitions where the data allows):
+Song labels (midi-emotion's definitions where the data allows; the trainer by default labels each
+window from its own notes instead, see labels.py, and uses the key mode stored here):
   arousal = note density per instrument = (notes / seconds) / instruments that play;
   valence = 0.5 * mode of the annotated key (major +1, minor -1, the key that lasts longest)
           + 0.5 * chord major-ness ((major-chord time - minor-chord time) / their sum);
@@ -61,7 +62,8 @@ def arousal_raw(tokens):
     return sum(notes) / seconds / max(playing, 1)
 
 
-def valence_raw(song_dir):
+def key_mode(song_dir):
+    """+1 when the key that lasts longest in key_audio.txt is major, -1 when minor, 0 unknown."""
     mode = 0.0
     try:
         spans = {}
@@ -75,6 +77,11 @@ def valence_raw(song_dir):
             mode = -1.0 if key.endswith("min") else 1.0
     except OSError:
         pass
+    return mode
+
+
+def valence_raw(song_dir):
+    mode = key_mode(song_dir)
     major = minor = 0.0
     try:
         with open(os.path.join(song_dir, "chord_midi.txt")) as f:
@@ -142,7 +149,7 @@ def main():
     def pack(subset):
         return [dict(name=n, tokens=torch.tensor(songs[n][0], dtype=torch.int16),
                      deltas=torch.tensor(songs[n][1], dtype=torch.int16),
-                     valence=labels[n][0], arousal=labels[n][1],
+                     valence=labels[n][0], arousal=labels[n][1], mode=key_mode(os.path.join(a.corpus, n)),
                      raw_valence=raw_v[n], raw_arousal=raw_a[n]) for n in subset]
 
     meta = dict(corpus=os.path.basename(os.path.normpath(a.corpus)), songs=len(names), skipped=len(failed),

@@ -21,6 +21,7 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import labels  # noqa: E402
 from model import PAD, VOCAB, Generator  # noqa: E402
 
 START, BAR, CHORD, LESS, MORE = 1, 2, 3, 1009, 1010
@@ -48,8 +49,9 @@ def n_instruments(tok):
     return len(torch.unique(torch.div(ons, 176, rounding_mode="floor")))
 
 
-def make_sample(song, context, rng, train):
-    """One training window: input tokens (context - 2), deltas, target rows (context), conditions."""
+def make_sample(song, context, rng, train, scale=None):
+    """One training window: input tokens (context - 2), deltas, target rows (context), conditions
+    (the window's own labels with a label scale, else the song's)."""
     music_len = context - 3  # after 2 condition rows and the instrument token
     tok, dl = song["tokens"].long(), song["deltas"].float() * 0.008
     n = len(tok)
@@ -64,6 +66,7 @@ def make_sample(song, context, rng, train):
     else:
         start = rng.randrange(n - music_len - 1)
     tok, dl = tok[start:start + music_len + 1], dl[start:start + music_len + 1]
+    v, a = labels.label(tok.tolist(), song["mode"], scale) if scale else (song["valence"], song["arousal"])
     if train:
         tok = transpose(tok, rng.randint(-3, 3))
         if rng.random() < 0.2:  # no boundary conditioning: what inference feeds without cuts
@@ -79,7 +82,6 @@ def make_sample(song, context, rng, train):
         deltas = torch.cat([deltas, torch.full((pad,), 8.0)])
         target = torch.cat([target, torch.full((pad,), PAD)])
     target = torch.cat([torch.full((2,), PAD), target])    # condition rows predict nothing
-    v, a = song["valence"], song["arousal"]
     if train:
         if rng.random() < 0.2:
             a = float("nan")
@@ -88,8 +90,8 @@ def make_sample(song, context, rng, train):
     return inp, deltas, target, torch.tensor([v, a], dtype=torch.float32)
 
 
-def batch(songs, size, context, rng, train):
-    parts = [make_sample(songs[rng.randrange(len(songs))], context, rng, train) for _ in range(size)]
+def batch(songs, size, context, rng, train, scale=None):
+    parts = [make_sample(songs[rng.randrange(len(songs))], context, rng, train, scale) for _ in range(size)]
     return [torch.stack(p) for p in zip(*parts)]
 
 
@@ -140,6 +142,8 @@ def main():
     ap.add_argument("--save-every", type=int, default=100)
     ap.add_argument("--eval-every", type=int, default=200)
     ap.add_argument("--eval-batches", type=int, default=8)
+    ap.add_argument("--labels", choices=["window", "song"], default="song",
+                    help="condition on the song's labels (default, the bundled model's recipe) or on each window's own (labels.py)")
     ap.add_argument("--resume", action="store_true", help="continue from OUT/last.pt")
     ap.add_argument("--stop-after", type=int, default=0, help="stop (saving) after this many steps in this run")
     a = ap.parse_args()
@@ -149,6 +153,12 @@ def main():
     rng = random.Random(a.seed)
     data = torch.load(a.data)
     train_songs, test_songs = data["train"], data["test"]
+    scale = None
+    if a.labels == "window":
+        if "mode" not in train_songs[0]:
+            sys.exit(f"train: {a.data}: made by an older prepare.py (no key mode); run train/prepare.py again")
+        scale = labels.fit(train_songs, a.context - 3)
+        print(f"train: window label scale {json.dumps(scale)}", file=sys.stderr, flush=True)
     device = torch.device(a.device)
     model = Generator(a.d_model, a.layers, a.heads, a.d_ff, a.context, a.dropout).to(device)
     opt = torch.optim.Adam(model.parameters(), lr=a.lr)
@@ -169,7 +179,7 @@ def main():
         os.unlink(log_path)
     # fixed held-out windows: the same for every evaluation and every run
     val_rng = random.Random(12345)
-    val_batches = [batch(test_songs, a.batch, a.context, val_rng, False) for _ in range(a.eval_batches)]
+    val_batches = [batch(test_songs, a.batch, a.context, val_rng, False, scale) for _ in range(a.eval_batches)]
     params = sum(p.numel() for p in model.parameters())
     print(f"train: {params:,} parameters, {len(train_songs)} songs, {a.steps} steps of {a.batch} x {a.context - 2} tokens",
           file=sys.stderr, flush=True)
@@ -180,7 +190,7 @@ def main():
 
     def checkpoint():
         save_atomic(dict(model=model.state_dict(), optimizer=opt.state_dict(), step=step, rng=rng.getstate(),
-                         torch_rng=torch.get_rng_state(), args=vars(a)), os.path.join(a.out, "last.pt"))
+                         torch_rng=torch.get_rng_state(), args=vars(a), label_scale=scale), os.path.join(a.out, "last.pt"))
         save_atomic({k: v.detach().cpu() for k, v in model.state_dict().items()}, os.path.join(a.out, "model.pt"))
 
     t0, tokens_done, loss_avg = time.time(), 0, None
@@ -192,7 +202,7 @@ def main():
             lr = a.lr_min + 0.5 * (a.lr - a.lr_min) * (1 + math.cos(math.pi * frac))
         for g in opt.param_groups:
             g["lr"] = lr
-        inp, dl, tgt, cond = batch(train_songs, a.batch, a.context, rng, True)
+        inp, dl, tgt, cond = batch(train_songs, a.batch, a.context, rng, True, scale)
         logits = model(inp.to(device), cond.to(device), dl.to(device))
         loss = loss_fn(logits, tgt.to(device), weights)
         opt.zero_grad(set_to_none=True)

@@ -38,11 +38,40 @@ for k in ("valence", "arousal"):
 val = {s["name"]: s["valence"] for s in songs}
 assert min(val["001"], val["003"]) > max(val["002"], val["004"]), val
 assert all(3 in s["tokens"].tolist() and 2 in s["tokens"].tolist() for s in songs)  # <CHORD> and <BAR>
+# the key's mode, which window labels use: the odd songs are annotated in C major
+assert [s["mode"] for s in sorted(songs, key=lambda s: s["name"])] == [1, -1, 1, -1], [s["mode"] for s in songs]
 PY
 
-$py "$train/train.py" data.pt -o run "${tiny[@]}" --steps 6 --save-every 2 --eval-every 3 2>train.log || fail "train failed: $(tail -3 train.log)"
+# window labels: major-ness as `emsync eval` measures it (a second route, from the MIDI file),
+# and the orderings the rules composer was asked for
+for i in 1 2 3 4; do "$ES_BIN" eval corpus/00$i/00$i.mid --json - -q > eval$i.json || fail "eval $i"; done
+$py - "$train" <<'PY' || fail "window labels"
+import json, sys, torch
+sys.path.insert(0, sys.argv[1])
+import labels
+d = torch.load("data.pt")
+songs = {s["name"]: s for s in d["train"] + d["test"]}
+for i in range(1, 5):
+    m, _ = labels.raw(songs[f"00{i}"]["tokens"].tolist())
+    want = json.load(open(f"eval{i}.json"))["majorness"]
+    assert abs(m - want) < 0.02, (i, m, want)
+c_major = [3, 0, 1, 0, 2, 1, 0, 2.5, 0, 1, 0, 1]   # C, E, G stressed over the C major scale
+a_minor = [2, 0, 1, 0, 2.5, 1, 0, 1, 0, 3, 0, 1]   # A, C, E stressed over the same notes
+assert labels.majorness(c_major) > 0.2 and labels.majorness(a_minor) < -0.2
+assert labels.majorness([0] * 12) == 0.0
+scale = labels.fit(list(songs.values()), 45, count=200)
+lab = {n: labels.label(s["tokens"].tolist(), s["mode"], scale) for n, s in songs.items()}
+assert all(-1 <= v <= 1 and -1 <= a <= 1 for v, a in lab.values()), lab
+assert lab["001"][0] > lab["002"][0] and lab["003"][0] > lab["004"][0], lab   # valence 0.8 > -0.7, 0.2 > -0.4
+assert lab["004"][1] > lab["003"][1] and lab["001"][1] > lab["002"][1], lab   # arousal 0.9 > -0.8, 0.6 > -0.5
+PY
+
+$py "$train/train.py" data.pt -o run "${tiny[@]}" --labels window --steps 6 --save-every 2 --eval-every 3 2>train.log || fail "train failed: $(tail -3 train.log)"
 check "progress shows loss, tokens/s and ETA" grep -Eq "step 6/6 +loss [0-9.]+ .*tokens/s +ETA" train.log
 check "held-out loss in bits per token" grep -q "held-out .* bits/token" train.log
+check "--labels window labels windows from their own notes" grep -q "window label scale" train.log
+$py -c "import torch; s = torch.load('run/last.pt')['label_scale']; assert set(s) == {'majorness', 'density'}" ||
+  fail "last.pt keeps the label scale"
 check "log has 6 steps" [ "$(wc -l < run/log.jsonl)" = 6 ]
 "$ES_BIN" model-info --model run/model.pt --json > info.json || fail "the engine does not load the trainer's file"
 check "engine reads the trainer's shapes" [ "$(jq -c '[.layers, .d_model, .heads, .d_ff, .context]' info.json)" = "[1,32,2,32,48]" ]
@@ -53,8 +82,8 @@ $py "$train/crosscheck.py" half.pt case.tok --emsync "$ES_BIN" > cross16.txt || 
 check "float16 file is smaller" [ "$(stat -c %s half.pt)" -lt "$(stat -c %s run/model.pt)" ]
 
 # resume: 3 steps, stop, 3 more == 6 straight
-$py "$train/train.py" data.pt -o resumed "${tiny[@]}" --steps 6 --save-every 2 --eval-every 3 --stop-after 3 2>/dev/null || fail "first half failed"
-$py "$train/train.py" data.pt -o resumed "${tiny[@]}" --steps 6 --save-every 2 --eval-every 3 --resume 2>resume.log || fail "resume failed"
+$py "$train/train.py" data.pt -o resumed "${tiny[@]}" --labels window --steps 6 --save-every 2 --eval-every 3 --stop-after 3 2>/dev/null || fail "first half failed"
+$py "$train/train.py" data.pt -o resumed "${tiny[@]}" --labels window --steps 6 --save-every 2 --eval-every 3 --resume 2>resume.log || fail "resume failed"
 check "says it resumed" grep -q "resumed at step 3" resume.log
 $py - <<'PY' || fail "a resumed run differs from an uninterrupted one"
 import torch
