@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "core/cpus.h"
 #include "core/error.h"
 #include "core/json.h"
 #include "core/outfile.h"
@@ -382,8 +383,33 @@ static void test_signal_cleanup(void)
     rmdir(dir);
 }
 
+/* Threads follow the CPUs the process may run on, not every online CPU: pinned to one CPU, a
+ * pool of two spinning threads took seven times as long. */
+static void test_cpu_count(void)
+{
+    cpu_set_t all, one;
+    CHECK(sched_getaffinity(0, sizeof all, &all) == 0);
+    int allowed = CPU_COUNT(&all);
+    unsetenv("EMSYNC_THREADS");
+    CHECK(es_cpu_count() == allowed);
+    int first = 0;
+    while (!CPU_ISSET(first, &all)) first++;
+    CPU_ZERO(&one);
+    CPU_SET(first, &one);
+    CHECK(sched_setaffinity(0, sizeof one, &one) == 0);
+    CHECK(es_cpu_count() == 1);
+    setenv("EMSYNC_THREADS", "3", 1); /* the user's word wins */
+    CHECK(es_cpu_count() == 3);
+    setenv("EMSYNC_THREADS", "0", 1); /* out of range: ignored */
+    CHECK(es_cpu_count() == 1);
+    unsetenv("EMSYNC_THREADS");
+    CHECK(sched_setaffinity(0, sizeof all, &all) == 0);
+    CHECK(es_cpu_count() == allowed);
+}
+
 int main(void)
 {
+    test_cpu_count();
     test_parse();
     test_json();
     test_outfile();

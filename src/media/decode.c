@@ -628,3 +628,32 @@ void es_media_analysis_free(es_media_analysis *a)
     free(a->audio);
     memset(a, 0, sizeof *a);
 }
+
+int es_media_stated_duration(const char *path, double *seconds)
+{
+    AVFormatContext *fmt = NULL;
+    int rc = -1;
+    *seconds = 0;
+    if (check_path(path) < 0) return -1;
+    if (avformat_open_input(&fmt, path, NULL, NULL) < 0 || avformat_find_stream_info(fmt, NULL) < 0 ||
+        is_image_format(fmt->iformat)) {
+        es_fail("%s: not a video", path);
+        goto end;
+    }
+    /* the stream es_media_analyze picks, and its duration computed as there */
+    int vidx = av_find_best_stream(fmt, AVMEDIA_TYPE_VIDEO, -1, -1, NULL, 0);
+    if (vidx < 0 || (fmt->streams[vidx]->disposition & AV_DISPOSITION_ATTACHED_PIC)) {
+        es_fail("%s: no video stream", path);
+        goto end;
+    }
+    const AVStream *vst = fmt->streams[vidx];
+    if (vst->duration == AV_NOPTS_VALUE || vst->duration <= 0) {
+        es_fail("%s: the video stream states no duration", path);
+        goto end;
+    }
+    *seconds = vst->duration * av_q2d(vst->time_base);
+    rc = 0;
+end:
+    avformat_close_input(&fmt);
+    return rc;
+}

@@ -89,6 +89,11 @@ typedef struct {
  * analyses may run on separate threads. */
 int es_media_analyze(const char *path, const es_decode_options *opt, es_media_analysis *out);
 
+/* The duration the video stream itself states, in seconds, read from the headers without
+ * decoding: what es_media_analyze reports as info.duration whenever the decoded frames agree
+ * with it. Returns 0, or -1 with one error line (not a video, or no stated duration). */
+int es_media_stated_duration(const char *path, double *seconds);
+
 /* Frees the arrays of an analysis and zeroes it. Safe on a zeroed struct. */
 void es_media_analysis_free(es_media_analysis *a);
 

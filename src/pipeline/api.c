@@ -168,8 +168,7 @@ int emsync_score(const char *input, const char *output, const char *midi, const 
     int opus;
     if (es_mux_format(out, &format, &opus)) goto end;
 
-    if (es_pipeline_analyze(&p) || es_pipeline_compose(&p) || es_pipeline_render(&p, TARGET_LUFS, FADE_SECONDS))
-        goto end;
+    if (es_pipeline_score(&p, TARGET_LUFS, FADE_SECONDS, 1)) goto end;
 
     /* every output goes to a temporary file first; all are renamed into place together at the
      * end, so a failure or an interrupt leaves none of them */

@@ -1,5 +1,7 @@
 /* The scoring pipeline's steps (see pipeline.h). */
 #include <math.h>
+#include <pthread.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -136,19 +138,19 @@ int es_pipeline_analyze(es_pipeline *p)
         snprintf(p->faces_status, sizeof p->faces_status, "off");
     }
     if (es_sampler_init(&p->sampler, p->face_model)) return -1;
-    es_progress_stage("decode");
+    if (!p->analysis_quiet) es_progress_stage("decode");
     es_decode_options opt = {
         .want_audio = 1,
         .sample_fps = ES_SAMPLE_FPS,
         .sample_max_width = ES_SAMPLE_MAX_WIDTH,
         .on_sample = es_sampler_on_frame,
         .user = &p->sampler,
-        .on_progress = es_pipeline_progress,
+        .on_progress = p->analysis_quiet ? NULL : es_pipeline_progress,
     };
     if (es_media_analyze(p->input, &opt, &p->analysis)) return -1;
     double decoded = es_now();
     if (es_sampler_finish(&p->sampler)) return es_fail("%s: frame analysis failed: %s", p->input, es_error());
-    es_progress_done();
+    if (!p->analysis_quiet) es_progress_done();
     /* the face nets overlap with decoding: report the decode's wall time, the wait for the
      * face worker after it, and the worker's own busy time */
     es_pipeline_time(p, "decode", decoded - t0);
@@ -274,6 +276,117 @@ int es_pipeline_render(es_pipeline *p, double target_lufs, double fade_seconds)
     return 0;
 }
 
+/* ---- the music made while the video decodes ---- */
+
+/* The music needs nothing from the picture but its duration: boundaries given, and the moods
+ * fixed or given per scene (one mood per video weighs the scenes by what the analysis finds). */
+static int music_is_planned(const es_pipeline *p)
+{
+    return p->user_cuts_given && (p->fixed_mood || (p->n_given_moods && !p->emotion_per_video));
+}
+
+typedef struct {
+    es_pipeline *p;
+    int rc;
+    char error[512];
+} analysis_job;
+
+static void *analyze_thread(void *arg)
+{
+    analysis_job *job = arg;
+    job->rc = es_pipeline_analyze(job->p);
+    if (job->rc) snprintf(job->error, sizeof job->error, "%s", es_error());
+    return NULL;
+}
+
+/* 1 when the composer got the same duration, boundaries and moods in p and q. */
+static int same_request(const es_pipeline *p, const es_pipeline *q)
+{
+    if (p->analysis.info.duration != q->analysis.info.duration || p->n_bounds != q->n_bounds ||
+        p->n_moods != q->n_moods)
+        return 0;
+    for (size_t i = 0; i < p->n_bounds; i++)
+        if (p->bounds[i] != q->bounds[i]) return 0;
+    for (size_t i = 0; i < p->n_moods; i++)
+        if (p->moods[i].start != q->moods[i].start || p->moods[i].valence != q->moods[i].valence ||
+            p->moods[i].arousal != q->moods[i].arousal)
+            return 0;
+    return 1;
+}
+
+/* Moves the music and what reports it from q to p. */
+static void take_music(es_pipeline *p, es_pipeline *q)
+{
+    p->score = q->score;
+    memset(&q->score, 0, sizeof q->score);
+    p->emsync = q->emsync;
+    memset(&q->emsync, 0, sizeof q->emsync);
+    p->music = q->music;
+    q->music = NULL;
+    p->composer_used = q->composer_used;
+    memcpy(p->model_used, q->model_used, sizeof p->model_used);
+    p->model_shape = q->model_shape;
+    p->model_source = q->model_source;
+    p->soundfont_used = q->soundfont_used;
+    p->measured_lufs = q->measured_lufs;
+    for (int i = 0; i < q->n_times; i++) es_pipeline_time(p, q->times[i].name, q->times[i].seconds);
+    p->composed_ahead = 1;
+}
+
+int es_pipeline_score(es_pipeline *p, double target_lufs, double fade_seconds, int ahead)
+{
+    double stated;
+    if (!ahead || !music_is_planned(p) || es_media_stated_duration(p->input, &stated) ||
+        !(stated > 0 && stated <= ES_COMPOSE_AHEAD_MAX)) {
+        es_error_clear(); /* the analysis gives the error a bad file deserves */
+        return es_pipeline_analyze(p) || es_pipeline_compose(p) || es_pipeline_render(p, target_lufs, fade_seconds)
+                   ? -1 : 0;
+    }
+    /* q: the same settings (the struct's head), planned on the stated duration */
+    es_pipeline q;
+    es_pipeline_init(&q);
+    memcpy(&q, p, offsetof(es_pipeline, analysis));
+    int rc = -1;
+    if (es_pipeline_plan(&q, stated, p->user_cuts, p->n_user_cuts, p->fixed_valence, p->fixed_arousal) ||
+        es_pipeline_compose(&q))
+        goto end;
+    /* the composer wants both cores; rendering leaves one mostly free, so the video decodes then */
+    analysis_job job = {.p = p};
+    p->analysis_quiet = 1;
+    pthread_t thread;
+    if (pthread_create(&thread, NULL, analyze_thread, &job)) {
+        es_fail("cannot start a thread");
+        goto end;
+    }
+    double t0 = es_now();
+    int rendered = es_pipeline_render(&q, target_lufs, fade_seconds);
+    char render_error[512];
+    snprintf(render_error, sizeof render_error, "%s", rendered ? es_error() : "");
+    pthread_join(thread, NULL);
+    /* the render's time is the wall time of both, so that the stages still add up */
+    for (int i = 0; i < q.n_times; i++)
+        if (!strcmp(q.times[i].name, "render")) q.times[i].seconds = es_now() - t0;
+    if (job.rc) {
+        es_fail("%s", job.error);
+        goto end;
+    }
+    if (rendered) {
+        es_fail("%s", render_error);
+        goto end;
+    }
+    if (same_request(p, &q)) {
+        take_music(p, &q);
+    } else {
+        p->composed_ahead = -1;
+        if (es_pipeline_compose(p) || es_pipeline_render(p, target_lufs, fade_seconds)) goto end;
+    }
+    rc = 0;
+end:
+    p->analysis_quiet = 0;
+    es_pipeline_free(&q);
+    return rc;
+}
+
 /* Boundaries and moods are written exactly, so that `score --plan REPORT` composes the same. */
 static void json_times(es_json *j, const double *t, size_t n)
 {
@@ -390,6 +503,8 @@ static void json_report(const es_pipeline *p, es_json *j, const char *video, con
     es_json_kv_string(j, "composer", p->composer_used);
     es_json_kv_int(j, "seed", (long long)p->seed);
     es_json_kv_int(j, "notes", (long long)p->score.n_notes);
+    es_json_key(j, "made_while_decoding");
+    es_json_bool(j, p->composed_ahead == 1);
     if (p->model_used[0]) {
         const es_nn_hparams *h = &p->model_shape;
         es_json_key(j, "model");
@@ -451,8 +566,13 @@ static void json_report(const es_pipeline *p, es_json *j, const char *video, con
     double total = 0;
     for (int i = 0; i < p->n_times; i++) {
         es_json_kv_number(j, p->times[i].name, p->times[i].seconds);
-        /* the face worker's busy time overlaps the decode's wall time */
-        if (strcmp(p->times[i].name, "faces_busy")) total += p->times[i].seconds;
+        /* the face worker's busy time overlaps the decode's wall time, and the analysis the
+         * render's when the music was made ahead */
+        const char *name = p->times[i].name;
+        int beside = !strcmp(name, "faces_busy") ||
+                     (p->composed_ahead == 1 && (!strcmp(name, "decode") || !strcmp(name, "faces_wait") ||
+                                            !strcmp(name, "cuts") || !strcmp(name, "emotion")));
+        if (!beside) total += p->times[i].seconds;
     }
     es_json_kv_number(j, "total", total);
     es_json_end_object(j);

@@ -44,6 +44,7 @@ typedef struct {
     const char *soundfont;        /* NULL: es_default_soundfont() */
     int faces;                    /* run the face nets when their models are installed (default 1) */
     double mood_contrast;         /* es_affect_fuse's contrast */
+    int analysis_quiet;           /* 1: the analysis shows no progress (it runs beside another step) */
 
     /* results */
     es_media_analysis analysis;
@@ -63,6 +64,8 @@ typedef struct {
     double measured_lufs;         /* loudness before normalisation */
     const char *soundfont_used;
     es_stage_time times[12]; int n_times;
+    int composed_ahead;           /* es_pipeline_score: 1 the music was made while the video decoded,
+                                     -1 it was, but made again for the decoded duration, 0 not tried */
 } es_pipeline;
 
 /* Zeroes p; the caller then fills the settings (see emsync_options_default for defaults). */
@@ -85,6 +88,17 @@ int es_pipeline_compose(es_pipeline *p);
  * as it is read, normalised to target_lufs and faded out over the last fade_seconds (no fade
  * when the video lasts fade_seconds or less). Returns 0 or -1. */
 int es_pipeline_render(es_pipeline *p, double target_lufs, double fade_seconds);
+
+/* es_pipeline_analyze, es_pipeline_compose and es_pipeline_render, as one step. With ahead set,
+ * when the boundaries and every mood are given (the music then needs nothing from the picture
+ * but its duration) and the video stream states a duration of at most ES_COMPOSE_AHEAD_MAX
+ * seconds, the music is composed for that duration first and rendered while the video decodes
+ * on another thread; it is kept only when the analysis ends with the same duration, boundaries
+ * and moods, and made again after it otherwise, so the music is the same either way. Returns 0
+ * or -1 with one error line. */
+int es_pipeline_score(es_pipeline *p, double target_lufs, double fade_seconds, int ahead);
+
+#define ES_COMPOSE_AHEAD_MAX 600.0 /* a header that overstates the length wastes at most this */
 
 /* Writes the analysis report (see README "Outputs") to path through a temporary file.
  * The output paths are recorded in it (any may be NULL). Returns 0 or -1. */
