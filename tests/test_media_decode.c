@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "core/cpus.h"
 #include "core/error.h"
 #include "core/parse.h"
 #include "media/decode.h"
@@ -414,6 +415,24 @@ static void test_parallel_equals_single(void)
             if (m->info.groups < clips[i].min_groups || m->info.groups > clips[i].max_groups)
                 fprintf(stderr, "%s: %d groups\n", clips[i].name, m->info.groups);
             es_media_analysis_free(&many[k]);
+        }
+        /* a picture under spare_cpu_below_pixels leaves a CPU to the consumer: with two CPUs, one
+         * decoder and no groups; at or over it, the default; the analysis the same either way */
+        if (es_cpu_count() == 2) {
+            es_media_analysis spared;
+            long long pixels = (long long)one.info.width * one.info.height;
+            for (int k = 0; k < 2; k++) {
+                es_decode_options so = o;
+                so.decoders = 0;
+                so.spare_cpu_below_pixels = k ? pixels : pixels + 1;
+                so.user = &samples_many[0];
+                samples_many[0] = 0;
+                CHECK(es_media_analyze(data_path(clips[i].name), &so, &spared) == 0);
+                CHECK(spared.n_frames == one.n_frames && samples_many[0] == samples_one &&
+                      !memcmp(spared.frames, one.frames, one.n_frames * sizeof *one.frames));
+                CHECK(k ? spared.info.groups >= clips[i].min_groups : spared.info.groups == 0);
+                es_media_analysis_free(&spared);
+            }
         }
         es_media_analysis_free(&one);
     }

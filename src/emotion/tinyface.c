@@ -586,6 +586,47 @@ static void sort_by_score(const es_face_box *cand, int *order, int n)
     }
 }
 
+/* Rows [r0, r1) of the stride-1 'same' depthwise conv of in (ih x iw x c) into the same rows of
+ * out: the whole call's numbers, since each row reads the same input rows and taps. */
+static void dwconv_rows(const float *in, int ih, int iw, int c, const float *wt, float *out, int r0, int r1)
+{
+    if (r0 >= r1) return;
+    const size_t row = (size_t)iw * c;
+    int first = r0 > 0 ? r0 - 1 : 0, last = r1 < ih ? r1 : ih - 1; /* input rows read */
+    es_fk_dwconv3x3(in + first * row, last - first + 1, iw, c, wt, 1, r0 > 0 ? 0 : 1, 1, out + r0 * row, r1 - r0, iw);
+}
+
+/* Separable layer l (depthwise, then pointwise with bias) from t->b (ih x iw) into t->a. Input
+ * rows *lo .. *hi are copies of one row (what lies under a wide picture): output rows
+ * lo + 1 .. hi - 1 then are copies of one row too, computed once and copied. On return *lo and
+ * *hi hold the rows of the pooled output (stride st) that are copies of one row. A square
+ * picture has no such rows and takes the plain route; test_faces_reference holds a wide picture
+ * bit-identical to the same picture made square with black rows. */
+static void separable(es_tinyface *t, int l, int ih, int iw, int st, int *lo, int *hi)
+{
+    const int ci = sep_ch[l], co = sep_ch[l + 1];
+    const sep_layer *L = &t->sep[l];
+    int u0 = *lo + 1, u1 = *hi - 1; /* output rows equal to row u0 */
+    if (u1 - u0 < 2) u0 = ih, u1 = ih - 1;
+    int head = u0 + 1 < ih ? u0 + 1 : ih; /* rows [0, head) and [u1 + 1, ih) are computed */
+    dwconv_rows(t->b, ih, iw, ci, L->dw, t->dw, 0, head);
+    es_fk_pwconv(t->dw, head * iw, ci, L->pw, L->bias, co, t->a);
+    if (u1 >= u0 && u1 + 1 < ih) {
+        dwconv_rows(t->b, ih, iw, ci, L->dw, t->dw, u1 + 1, ih);
+        es_fk_pwconv(t->dw + (size_t)(u1 + 1) * iw * ci, (ih - u1 - 1) * iw, ci, L->pw, L->bias, co,
+                     t->a + (size_t)(u1 + 1) * iw * co);
+    }
+    for (int y = u0 + 1; y <= u1; y++)
+        memcpy(t->a + (size_t)y * iw * co, t->a + (size_t)u0 * iw * co, (size_t)iw * co * sizeof *t->a);
+    /* a pooled row reads rows st * oy and st * oy + 1 */
+    if (u1 - u0 >= 2) {
+        *lo = (u0 + st - 1) / st;
+        *hi = (u1 - 1) / st;
+    } else {
+        *lo = 1, *hi = 0;
+    }
+}
+
 int es_tinyface_run(es_tinyface *t, const uint8_t *rgb, int w, int h, int stride,
                     es_face_box *boxes, int max_boxes)
 {
@@ -611,10 +652,11 @@ int es_tinyface_run(es_tinyface *t, const uint8_t *rgb, int w, int h, int stride
     for (int y = 0; y < ih; y++)
         for (int x = y < rows ? cols : 0; x < iw; x++)
             memcpy(t->b + ((size_t)y * iw + x) * 16, t->pad0, sizeof t->pad0);
+    /* under a wide picture every row from `rows` on is pad0 throughout */
+    int lo = rows < ih && cols >= iw ? rows : 1, hi = rows < ih && cols >= iw ? ih - 1 : 0;
     for (int l = 0; l < 5; l++) {
-        int ci = sep_ch[l], co = sep_ch[l + 1], st = l < 4 ? 2 : 1;
-        es_fk_dwconv3x3(t->b, ih, iw, ci, t->sep[l].dw, 1, 1, 1, t->dw, ih, iw);
-        es_fk_pwconv(t->dw, ih * iw, ci, t->sep[l].pw, t->sep[l].bias, co, t->a);
+        int co = sep_ch[l + 1], st = l < 4 ? 2 : 1;
+        separable(t, l, ih, iw, st, &lo, &hi);
         es_fk_pool2_leaky(t->a, ih, iw, co, st, t->b);
         ih = (ih + st - 1) / st;
         iw = (iw + st - 1) / st;

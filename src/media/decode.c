@@ -444,7 +444,8 @@ static void progress(dec *d)
     }
 }
 
-static int open_decoder(dec *d, AVStream *st, AVCodecContext **out)
+/* threads: 0 lets FFmpeg pick by the cores */
+static int open_decoder(dec *d, AVStream *st, AVCodecContext **out, int threads)
 {
     const AVCodec *codec = avcodec_find_decoder(st->codecpar->codec_id);
     if (!codec)
@@ -456,7 +457,7 @@ static int open_decoder(dec *d, AVStream *st, AVCodecContext **out)
     if (ret < 0) return es_fail("%s: %s", d->path, av_err2str(ret));
     c->pkt_timebase = st->time_base;
     c->max_pixels = ES_DECODE_MAX_PIXELS; /* frames that grow past it mid-stream fail to decode */
-    c->thread_count = es_thread_limit(); /* 0: FFmpeg picks by the cores */
+    c->thread_count = threads;
     c->thread_type = FF_THREAD_FRAME | FF_THREAD_SLICE;
     if ((ret = avcodec_open2(c, codec, NULL)) < 0)
         return es_fail("%s: cannot open the %s decoder (%s)", d->path, codec->name, av_err2str(ret));
@@ -517,12 +518,17 @@ int es_media_analyze(const char *path, const es_decode_options *opt, es_media_an
                 d.vst->codecpar->height, ES_DECODE_MAX_PIXELS);
         goto end;
     }
-    if (open_decoder(&d, d.vst, &d.vdec) < 0) goto end;
-    if (es_gopdec_new(&d.gop, d.fmt, d.vst, opt && opt->decoders ? opt->decoders : 0, video_frame_cb, &d) < 0) goto end;
+    /* a small picture leaves a CPU to the frame consumer (see es_decode_options) */
+    int cpus = es_cpu_count(), decoders = opt && opt->decoders ? opt->decoders : 0;
+    int spare = opt && !decoders && cpus > 1 &&
+                (long long)d.vst->codecpar->width * d.vst->codecpar->height < opt->spare_cpu_below_pixels;
+    if (spare) decoders = cpus - 1;
+    if (open_decoder(&d, d.vst, &d.vdec, spare ? cpus - 1 : es_thread_limit()) < 0) goto end;
+    if (es_gopdec_new(&d.gop, d.fmt, d.vst, decoders, video_frame_cb, &d) < 0) goto end;
     if (opt && opt->want_audio && aidx >= 0) {
         d.ast = d.fmt->streams[aidx];
         /* an audio stream without a usable decoder is ignored, not fatal */
-        if (open_decoder(&d, d.ast, &d.adec) < 0) {
+        if (open_decoder(&d, d.ast, &d.adec, es_thread_limit()) < 0) {
             avcodec_free_context(&d.adec);
             d.ast = NULL;
             es_error_clear();

@@ -146,6 +146,7 @@ int es_pipeline_analyze(es_pipeline *p)
         .on_sample = es_sampler_on_frame,
         .user = &p->sampler,
         .on_progress = p->analysis_quiet ? NULL : es_pipeline_progress,
+        .spare_cpu_below_pixels = p->face_model ? ES_FACE_SPARE_CPU_PIXELS : 0,
     };
     if (es_media_analyze(p->input, &opt, &p->analysis)) return -1;
     double decoded = es_now();
