@@ -33,7 +33,7 @@ typedef struct {
     void (*progress)(void *user, double fraction); /* during the measuring pass; optional */
     void *progress_user;
     /* 0 takes the default; tests change them */
-    int threads;                /* FluidSynth's threads (1) */
+    int threads;                /* FluidSynth's threads (0: 2 for a first render that is kept, else 1) */
     int block_frames;           /* frames per block (8192) */
     int in_caller;              /* 1: render in the reading thread, never in the background */
     int render_twice;           /* 1: never keep the first render, however short */
