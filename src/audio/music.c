@@ -190,8 +190,8 @@ static int measure(es_music *m, const es_music_config *cfg, float **kept)
 {
     es_render *r;
     *kept = NULL;
-    int64_t expected = llround(cfg->score->duration * cfg->rate);
-    int threads = cfg->threads > 0 ? cfg->threads : keeps(cfg, expected) && es_cpu_count() > 1 ? 2 : 1;
+    int keep = keeps(cfg, llround(cfg->score->duration * cfg->rate)); /* es_render_frames' count */
+    int threads = cfg->threads > 0 ? cfg->threads : keep && es_cpu_count() > 1 ? 2 : 1;
     if (es_render_open(&r, cfg->score, cfg->soundfont, cfg->rate, threads))
         return -1;
     m->frames = es_render_frames(r);
@@ -199,7 +199,7 @@ static int measure(es_music *m, const es_music_config *cfg, float **kept)
     es_loudness_meter *meter = NULL;
     int ret = -1;
     if (pump_init(&p, r, NULL, 0, cfg, 1, 0) || es_loudness_meter_open(&meter, cfg->rate, 1)) goto end;
-    if (keeps(cfg, m->frames) && !(*kept = es_malloc(2 * (size_t)m->frames * sizeof **kept + 1)))
+    if (keep && !(*kept = es_malloc(2 * (size_t)m->frames * sizeof **kept + 1)))
         goto end;
     const float *b;
     long n;

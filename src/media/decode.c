@@ -481,6 +481,31 @@ static int check_path(const char *path)
     return 0;
 }
 
+/* Opens path and picks its video stream (*vidx) and the audio stream beside it (*aidx, -1 if
+ * none): the one choice es_media_analyze and es_media_stated_duration share. Returns 0, or -1
+ * with one error line and *fmt closed. */
+static int open_video(const char *path, AVFormatContext **fmt, int *vidx, int *aidx)
+{
+    int ret;
+    *fmt = NULL;
+    if (check_path(path) < 0) return -1;
+    if ((ret = avformat_open_input(fmt, path, NULL, NULL)) < 0)
+        return es_fail("%s: cannot read as a video (%s): damaged, truncated or not a media file", path, av_err2str(ret));
+    if ((ret = avformat_find_stream_info(*fmt, NULL)) < 0)
+        es_fail("%s: cannot read the stream info (%s)", path, av_err2str(ret));
+    else if (is_image_format((*fmt)->iformat))
+        es_fail("%s: is an image, not a video", path);
+    else {
+        *vidx = av_find_best_stream(*fmt, AVMEDIA_TYPE_VIDEO, -1, -1, NULL, 0);
+        *aidx = av_find_best_stream(*fmt, AVMEDIA_TYPE_AUDIO, -1, *vidx >= 0 ? *vidx : -1, NULL, 0);
+        if (*vidx >= 0 && ((*fmt)->streams[*vidx]->disposition & AV_DISPOSITION_ATTACHED_PIC)) *vidx = -1;
+        if (*vidx >= 0) return 0;
+        es_fail("%s: no video stream%s", path, *aidx >= 0 ? " (audio only)" : "");
+    }
+    avformat_close_input(fmt);
+    return -1;
+}
+
 int es_media_analyze(const char *path, const es_decode_options *opt, es_media_analysis *out)
 {
     dec d = {0};
@@ -491,27 +516,8 @@ int es_media_analyze(const char *path, const es_decode_options *opt, es_media_an
     d.opt = opt;
     d.out = out;
     d.scorer_fmt = AV_PIX_FMT_NONE;
-    if (check_path(path) < 0) return -1;
-
-    if ((ret = avformat_open_input(&d.fmt, path, NULL, NULL)) < 0) {
-        es_fail("%s: cannot read as a video (%s): damaged, truncated or not a media file", path, av_err2str(ret));
-        goto end;
-    }
-    if ((ret = avformat_find_stream_info(d.fmt, NULL)) < 0) {
-        es_fail("%s: cannot read the stream info (%s)", path, av_err2str(ret));
-        goto end;
-    }
-    if (is_image_format(d.fmt->iformat)) {
-        es_fail("%s: is an image, not a video", path);
-        goto end;
-    }
-    int vidx = av_find_best_stream(d.fmt, AVMEDIA_TYPE_VIDEO, -1, -1, NULL, 0);
-    int aidx = av_find_best_stream(d.fmt, AVMEDIA_TYPE_AUDIO, -1, vidx >= 0 ? vidx : -1, NULL, 0);
-    if (vidx >= 0 && (d.fmt->streams[vidx]->disposition & AV_DISPOSITION_ATTACHED_PIC)) vidx = -1;
-    if (vidx < 0) {
-        es_fail("%s: no video stream%s", path, aidx >= 0 ? " (audio only)" : "");
-        goto end;
-    }
+    int vidx, aidx;
+    if (open_video(path, &d.fmt, &vidx, &aidx)) goto end;
     d.vst = d.fmt->streams[vidx];
     if ((long long)d.vst->codecpar->width * d.vst->codecpar->height > ES_DECODE_MAX_PIXELS) {
         es_fail("%s: picture size %dx%d is over emsync's limit of %lld pixels", path, d.vst->codecpar->width,
@@ -637,21 +643,11 @@ void es_media_analysis_free(es_media_analysis *a)
 
 int es_media_stated_duration(const char *path, double *seconds)
 {
-    AVFormatContext *fmt = NULL;
-    int rc = -1;
+    AVFormatContext *fmt;
+    int rc = -1, vidx, aidx;
     *seconds = 0;
-    if (check_path(path) < 0) return -1;
-    if (avformat_open_input(&fmt, path, NULL, NULL) < 0 || avformat_find_stream_info(fmt, NULL) < 0 ||
-        is_image_format(fmt->iformat)) {
-        es_fail("%s: not a video", path);
-        goto end;
-    }
-    /* the stream es_media_analyze picks, and its duration computed as there */
-    int vidx = av_find_best_stream(fmt, AVMEDIA_TYPE_VIDEO, -1, -1, NULL, 0);
-    if (vidx < 0 || (fmt->streams[vidx]->disposition & AV_DISPOSITION_ATTACHED_PIC)) {
-        es_fail("%s: no video stream", path);
-        goto end;
-    }
+    if (open_video(path, &fmt, &vidx, &aidx)) return -1;
+    /* its duration computed as es_media_analyze does */
     const AVStream *vst = fmt->streams[vidx];
     if (vst->duration == AV_NOPTS_VALUE || vst->duration <= 0) {
         es_fail("%s: the video stream states no duration", path);
