@@ -55,7 +55,8 @@ typedef struct {
     int exact;                     /* EMSYNC: recompute the sliding window like the reference (0) */
     int reference_boundaries;      /* EMSYNC: a chord within 1 s of a cut counts, as the reference;
                                       0: land a chord on each cut's own 8 ms tick (0) */
-    int candidates;                /* EMSYNC: candidates generated together (1) */
+    int candidates;                /* EMSYNC: candidates generated together (0: the model's
+                                      default, 1 for the authors' model, 3 for others) */
     double temperature, top_p;     /* EMSYNC sampling; 0: the model's own (the reference's 1.35
                                       and 0.6 for the released model, 1.0 and 1.0 otherwise) */
     double guidance;               /* EMSYNC valence guidance weight; 0 or 1: none (0) */

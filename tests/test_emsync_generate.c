@@ -217,6 +217,34 @@ static void test_sample_random(void)
     CHECK(bad == 0);
 }
 
+/* The lazy walk against the whole sort, on peaked and flat rows, masked tokens and ties, at
+ * the temperatures and nuclei the composers use. */
+static void test_sample_lazy_equals_sorted(void)
+{
+    static es_sample_buf b1, b2;
+    float l[1011];
+    es_rng r;
+    es_rng_seed(&r, 11);
+    const double tops[] = {0.3, 0.6, 0.95, 0.999, 1.0};
+    int bad = 0, checked = 0;
+    for (int trial = 0; trial < 2000; trial++) {
+        double spread = 0.5 + trial % 23;
+        for (int i = 0; i < 1011; i++) l[i] = (float)((es_rng_uniform(&r) - 0.5) * spread);
+        if (trial % 3 == 0) /* a masked row: most notes excluded as the clock and voicing do */
+            for (int i = 0; i < 1011; i++) if (es_rng_uniform(&r) < 0.8) l[i] = -INFINITY;
+        if (trial % 5 == 0) l[300 + trial % 400] = l[200]; /* a tie, broken by id */
+        double top = tops[trial % 5], temp = trial % 2 ? 1.0 : 1.35, u = es_rng_uniform(&r);
+        int rep1 = trial % 9, rep2 = rep1, k1 = 0, k2 = 0;
+        int got = es_emsync_sample(l, temp, top, &rep1, u, &b1, &k1);
+        /* top_p 1 keeps every token; the sorted walk does with a nucleus it cannot reach (the
+         * running sum can pass 1 by rounding and drop the last tokens of a flat row) */
+        int want = es_emsync_sample_sorted(l, temp, top < 1 ? top : 2.0, &rep2, u, &b2, &k2);
+        bad += got != want || rep1 != rep2 || (top < 1 && k1 != k2);
+        checked++;
+    }
+    CHECK(checked == 2000 && bad == 0);
+}
+
 static void test_clock(void)
 {
     double b[3] = {2.0, 5.0, 20.0};
@@ -359,6 +387,7 @@ static void test_generate(void)
     es_emsync_options o;
     es_emsync_options_default(&o);
     o.model = m;
+    o.candidates = 1;
     o.exact = 1;
     o.temperature = 1.35; /* the reference loop below samples as the reference does */
     o.top_p = 0.6;
@@ -466,10 +495,14 @@ static void test_generate(void)
     es_nn_hparams released = {.n_layers = 11, .d_model = 512, .n_heads = 8, .d_head = 64, .d_ff = 2048, .context = 1216, .vocab = 1011};
     es_emsync_default_sampling(&released, &t, &p);
     CHECK(t == 1.35 && p == 0.6);
+    /* and its own candidate count: one for the released model, three for any other */
+    CHECK(es_emsync_default_candidates(&released) == 1 && es_emsync_default_candidates(es_nn_model_hparams(m)) == 3);
     o.temperature = o.top_p = o.guidance = 0;
+    o.candidates = 0;
     o.max_tokens = 30;
     CHECK(es_compose_emsync(&req, &o, &s, &rep) == 0 && rep.temperature == 1.0 && rep.top_p == 1.0 &&
-          rep.guidance == 1.0);
+          rep.guidance == 1.0 && rep.candidates == 3);
+    o.candidates = 1;
     es_emsync_report_free(&rep);
     es_score_free(&s);
     o.max_tokens = 0;
@@ -484,8 +517,10 @@ static void test_generate(void)
     o.guidance = 11;
     CHECK(es_compose_emsync(&req, &o, &s, &rep) == -1 && strstr(es_error(), "guidance"));
     o.guidance = 1;
-    o.candidates = 0;
-    CHECK(es_compose_emsync(&req, &o, &s, &rep) == -1 && es_error()[0]);
+    o.candidates = -1;
+    CHECK(es_compose_emsync(&req, &o, &s, &rep) == -1 && strstr(es_error(), "candidates"));
+    o.candidates = ES_EMSYNC_MAX_CANDIDATES + 1;
+    CHECK(es_compose_emsync(&req, &o, &s, &rep) == -1 && strstr(es_error(), "candidates"));
     o.candidates = 1;
     req.duration = -1;
     CHECK(es_compose_emsync(&req, &o, &s, &rep) == -1);
@@ -517,6 +552,7 @@ static void test_held_notes(void)
     es_emsync_options o;
     es_emsync_options_default(&o);
     o.model = m;
+    o.candidates = 1;
     double longest[2] = {0, 0};
     for (int exact = 0; exact < 2; exact++) {
         es_score s = {0};
@@ -578,6 +614,7 @@ static void test_landed_chords(void)
     es_emsync_options o;
     es_emsync_options_default(&o);
     o.model = m;
+    o.candidates = 1;
     int fewest = 99;
     for (uint64_t seed = 1; seed <= 8; seed++) {
         es_compose_request req = {.duration = 10.0, .boundaries = bounds, .n_boundaries = 5, .moods = &mood, .n_moods = 1,
@@ -629,7 +666,8 @@ static size_t triads(int *tok, int root, int minor, int chords)
     return n;
 }
 
-/* Candidate choice: most boundary hits first; among equals, the music closest to the mood. */
+/* Candidate choice: most boundary hits first; among equals, the major-ness closest to the
+ * valence (arousal is left to the model). */
 static void test_pick(void)
 {
     static int sparse_major[512], dense_minor[512], sparse_minor[512];
@@ -639,15 +677,18 @@ static void test_pick(void)
     es_compose_request req = {.duration = 8, .moods = &mood, .n_moods = 1};
 
     size_t hits[3] = {2, 2, 1};
-    CHECK(es_emsync_pick(tok, n, hits, 3, &req) == 0);       /* bright and calm: sparse major */
-    mood = (es_mood_segment){0, -0.8, 0.8};
-    CHECK(es_emsync_pick(tok, n, hits, 3, &req) == 1);       /* dark and excited: dense minor */
+    CHECK(es_emsync_pick(tok, n, hits, 3, &req) == 0);       /* bright: major */
+    mood = (es_mood_segment){0, -0.8, -0.8};
+    CHECK(es_emsync_pick(tok, n, hits, 3, &req) == 1);       /* dark: minor, dense or not */
+    mood = (es_mood_segment){0, 0.8, 0.8};
+    CHECK(es_emsync_pick(tok, n, hits, 3, &req) == 0);       /* bright and excited: still major */
     size_t more[3] = {2, 2, 3};
     CHECK(es_emsync_pick(tok, n, more, 3, &req) == 2);       /* hits come first */
     const int *same[3] = {sparse_major, sparse_major, sparse_major};
     CHECK(es_emsync_pick(same, (size_t[]){n[0], n[0], n[0]}, hits, 2, &req) == 0); /* then the lowest index */
-    /* a mood that changes halfway counts by duration: mostly excited asks for the dense one */
-    es_mood_segment moods[2] = {{0, 0, -0.5}, {2, 0, 1.0}};
+    /* a mood that changes counts by duration: 2 s bright then 6 s dark ask for minor (the plain
+     * mean, 0, would tie and keep the first) */
+    es_mood_segment moods[2] = {{0, 0.8, 0}, {2, -0.8, 0}};
     req.moods = moods;
     req.n_moods = 2;
     CHECK(es_emsync_pick(tok, n, hits, 3, &req) == 1);
@@ -660,6 +701,7 @@ int main(void)
     test_decode();
     test_sample();
     test_sample_random();
+    test_sample_lazy_equals_sorted();
     test_clock();
     test_clock_land();
     test_voicing_mask();

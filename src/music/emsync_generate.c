@@ -17,16 +17,23 @@
 
 void es_emsync_options_default(es_emsync_options *o)
 {
-    *o = (es_emsync_options){.model = NULL, .exact = 0, .temperature = 0, .top_p = 0, .candidates = 1};
+    *o = (es_emsync_options){.model = NULL, .exact = 0, .temperature = 0, .top_p = 0, .candidates = 0};
+}
+
+static int released_shapes(const es_nn_hparams *hp)
+{
+    return hp->n_layers == 11 && hp->d_model == 512 && hp->n_heads == 8 && hp->d_ff == 2048 &&
+           hp->context == 1216 && hp->vocab == ES_VOCAB_SIZE;
 }
 
 void es_emsync_default_sampling(const es_nn_hparams *hp, double *temperature, double *top_p)
 {
-    int released = hp->n_layers == 11 && hp->d_model == 512 && hp->n_heads == 8 && hp->d_ff == 2048 &&
-                   hp->context == 1216 && hp->vocab == ES_VOCAB_SIZE;
+    int released = released_shapes(hp);
     *temperature = released ? 1.35 : 1.0;
     *top_p = released ? 0.6 : 1.0;
 }
+
+int es_emsync_default_candidates(const es_nn_hparams *hp) { return released_shapes(hp) ? 1 : 3; }
 
 
 void es_emsync_report_free(es_emsync_report *r)
@@ -67,10 +74,11 @@ static void sort_by_rank(int *a, int n, const double *key)
     }
 }
 
-int es_emsync_sample(const float *logits, double temperature, double top_p, int *rep, double u,
-                     es_sample_buf *buf, int *kept)
+/* Fills lp with each token's weight exp(log_softmax / t - max) as SPEC §3 computes it:
+ * excluded tokens and -inf give 0, NaN counts as 0 before the softmax. Returns the sum. */
+static double token_weights(const float *logits, double temperature, int rep, double *lp)
 {
-    double *lp = buf->logp, mx = -INFINITY, sum = 0;
+    double mx = -INFINITY, sum = 0;
     for (int i = 0; i < ES_VOCAB_SIZE; i++) {
         double v = isnan(logits[i]) ? 0.0 : logits[i];
         /* +inf (a float16 overflow) would turn the softmax into NaN and let an excluded
@@ -88,16 +96,108 @@ int es_emsync_sample(const float *logits, double temperature, double top_p, int 
     for (int i = 0; i < ES_VOCAB_SIZE; i++) sum += exp(lp[i] - mx);
     double lse = mx + log(sum);
     /* the repetition counter warms the temperature when the nucleus keeps collapsing */
-    double t = temperature * (1.0 + fmax(0.0, log((*rep + 1) / 4.0)) * 0.4);
+    double t = temperature * (1.0 + fmax(0.0, log((rep + 1) / 4.0)) * 0.4);
     mx = -INFINITY;
     for (int i = 0; i < ES_VOCAB_SIZE; i++) {
         lp[i] = (lp[i] - lse) / t;
-        buf->order[i] = i;
         if (lp[i] > mx) mx = lp[i];
     }
-    sort_by_rank(buf->order, ES_VOCAB_SIZE, lp);
     sum = 0;
     for (int i = 0; i < ES_VOCAB_SIZE; i++) { lp[i] = exp(lp[i] - mx); sum += lp[i]; }
+    return sum;
+}
+
+/* Max-heap of ids by rank, popped lazily: the walks below stop after the few tokens that
+ * hold the mass, so sorting all 1011 each token (most of a token's cost) is not needed. */
+static void sift_down(int *a, int root, int end, const double *key)
+{
+    for (;;) {
+        int child = 2 * root + 1;
+        if (child >= end) break;
+        if (child + 1 < end && ranks_before(key, a[child + 1], a[child])) child++;
+        if (!ranks_before(key, a[child], a[root])) break;
+        int t = a[root]; a[root] = a[child]; a[child] = t;
+        root = child;
+    }
+}
+
+typedef struct {
+    int *heap, size;
+    const double *key;
+} rank_heap;
+
+static void rank_heap_init(rank_heap *h, int *ids, const double *key)
+{
+    *h = (rank_heap){.heap = ids, .size = ES_VOCAB_SIZE, .key = key};
+    for (int i = 0; i < ES_VOCAB_SIZE; i++) ids[i] = i;
+    for (int i = ES_VOCAB_SIZE / 2 - 1; i >= 0; i--) sift_down(ids, i, ES_VOCAB_SIZE, key);
+}
+
+/* Pops the best-ranked id; it is stored at the end of the array, so the popped ids read
+ * backwards from the end in rank order. */
+static int rank_heap_pop(rank_heap *h)
+{
+    int top = h->heap[0];
+    h->size--;
+    h->heap[0] = h->heap[h->size];
+    h->heap[h->size] = top;
+    sift_down(h->heap, 0, h->size, h->key);
+    return top;
+}
+
+int es_emsync_sample(const float *logits, double temperature, double top_p, int *rep, double u,
+                     es_sample_buf *buf, int *kept)
+{
+    double *lp = buf->logp, sum = token_weights(logits, temperature, *rep, lp);
+    rank_heap h;
+    rank_heap_init(&h, buf->order, lp);
+    int n, pick = -1;
+    if (top_p >= 1) {
+        /* no truncation: every sampleable token is kept, walk until the draw is passed */
+        n = ES_VOCAB_SIZE - 4;
+        double target = u * sum, acc = 0;
+        while (h.size > 0) {
+            int id = rank_heap_pop(&h);
+            if (!(lp[id] > 0)) break; /* only weightless tokens are left */
+            acc += lp[id];
+            pick = id;
+            if (target < acc) break;
+        }
+    } else {
+        /* the nucleus as the sorted walk: the token that crosses top_p is dropped, the top
+         * one always kept */
+        int first = rank_heap_pop(&h);
+        double cum = lp[first] / sum, mass = lp[first];
+        n = 1;
+        while (h.size > 0) {
+            int id = h.heap[0];
+            double p = lp[id] / sum;
+            if (cum + p > top_p) break;
+            rank_heap_pop(&h);
+            cum += p;
+            mass += lp[id];
+            n++;
+        }
+        const int *ranked = buf->order + ES_VOCAB_SIZE - 1; /* ranked[-i]: the i-th best */
+        double target = u * mass, acc = 0;
+        pick = ranked[-(n - 1)];
+        for (int i = 0; i < n; i++) {
+            acc += lp[ranked[-i]];
+            if (target < acc) { pick = ranked[-i]; break; }
+        }
+    }
+    *rep = n <= 2 ? *rep + 1 : *rep / 2;
+    if (kept) *kept = n;
+    return pick;
+}
+
+/* The reference's order of work, sorting the whole vocabulary; kept to test the above. */
+int es_emsync_sample_sorted(const float *logits, double temperature, double top_p, int *rep, double u,
+                            es_sample_buf *buf, int *kept)
+{
+    double *lp = buf->logp, sum = token_weights(logits, temperature, *rep, lp);
+    for (int i = 0; i < ES_VOCAB_SIZE; i++) buf->order[i] = i;
+    sort_by_rank(buf->order, ES_VOCAB_SIZE, lp);
     /* keep the tokens whose cumulative probability (their own included) stays <= top_p; the
      * token that crosses it is dropped, the top token is always kept */
     int n = 1;
@@ -308,21 +408,23 @@ static void mean_mood(const es_compose_request *req, double *valence, double *ar
     *arousal = a;
 }
 
-/* Why these cues: arousal labels in EMSYNC's training data (midi-emotion) were note densities;
- * major-ness (Krumhansl-Kessler) is the standard reading of valence from notes. Ranking them
- * across the tied candidates onto [-1, 1] needs no calibration. */
+/* Among the candidates that hit the most boundaries, the one whose major-ness (Krumhansl-
+ * Kessler, the usual reading of valence from notes) ranks closest to the requested valence,
+ * ranks spread over [-1, 1] so no calibration is needed. Valence alone: the model follows
+ * arousal by itself (note density), and ranking density too picked the densest candidate for
+ * high arousal, out of the corpus's range (bench/model-eval.py, docs/model-card.md). */
 int es_emsync_pick(const int *const *tokens, const size_t *n_tokens, const size_t *hits, int K,
                    const es_compose_request *req)
 {
     size_t most = 0;
     for (int k = 0; k < K; k++)
         if (hits[k] > most) most = hits[k];
-    int tied[ES_EMSYNC_MAX_CANDIDATES], n_tied = 0;
+    int tied[ES_EMSYNC_MAX_CANDIDATES] = {0}, n_tied = 0;
     for (int k = 0; k < K && n_tied < ES_EMSYNC_MAX_CANDIDATES; k++)
         if (hits[k] == most) tied[n_tied++] = k;
     if (n_tied == 1) return tied[0];
 
-    double density[ES_EMSYNC_MAX_CANDIDATES], majorness[ES_EMSYNC_MAX_CANDIDATES];
+    double majorness[ES_EMSYNC_MAX_CANDIDATES];
     for (int i = 0; i < n_tied; i++) {
         es_score sc = {0};
         es_metrics m;
@@ -330,24 +432,20 @@ int es_emsync_pick(const int *const *tokens, const size_t *n_tokens, const size_
         sc.duration = req->duration;
         int r = es_metrics_compute(&sc, NULL, 0, &m);
         es_score_free(&sc);
-        density[i] = r == 0 ? log1p(m.note_density) : 0;
         majorness[i] = r == 0 && isfinite(m.majorness) ? m.majorness : 0;
-    }
-    double lo_d = INFINITY, hi_d = -INFINITY, lo_m = INFINITY, hi_m = -INFINITY;
-    for (int i = 0; i < n_tied; i++) {
-        lo_d = fmin(lo_d, density[i]);
-        hi_d = fmax(hi_d, density[i]);
-        lo_m = fmin(lo_m, majorness[i]);
-        hi_m = fmax(hi_m, majorness[i]);
     }
     double want_v, want_a;
     mean_mood(req, &want_v, &want_a);
     int best = tied[0];
     double best_dist = INFINITY;
     for (int i = 0; i < n_tied; i++) {
-        double a = hi_d > lo_d ? 2 * (density[i] - lo_d) / (hi_d - lo_d) - 1 : 0;
-        double v = hi_m > lo_m ? 2 * (majorness[i] - lo_m) / (hi_m - lo_m) - 1 : 0;
-        double dist = (a - want_a) * (a - want_a) + (v - want_v) * (v - want_v);
+        int below = 0, equal = 0; /* rank among the tied, ties sharing their mean rank */
+        for (int j = 0; j < n_tied; j++) {
+            below += majorness[j] < majorness[i];
+            equal += j != i && majorness[j] == majorness[i];
+        }
+        double v = 2 * (below + 0.5 * equal) / (n_tied - 1) - 1;
+        double dist = fabs(v - want_v);
         if (dist < best_dist) {
             best_dist = dist;
             best = tied[i];
@@ -359,7 +457,7 @@ int es_emsync_pick(const int *const *tokens, const size_t *n_tokens, const size_
 int es_compose_emsync(const es_compose_request *req, const es_emsync_options *opt, es_score *out,
                       es_emsync_report *report)
 {
-    int rc = -1, K = opt->candidates;
+    int rc = -1, K = opt->candidates ? opt->candidates : opt->model ? es_emsync_default_candidates(es_nn_model_hparams(opt->model)) : 1;
     candidate *cand = NULL;
     es_nn_state *st = NULL;
     float *logits = NULL, *ulogits = NULL, *step_logits = NULL;
@@ -525,6 +623,7 @@ int es_compose_emsync(const es_compose_request *req, const es_emsync_options *op
         memcpy(report->tokens, c->tok, c->n * sizeof *report->tokens);
         report->n_tokens = c->n;
         report->chosen = best;
+        report->candidates = K;
         report->boundaries_hit = c->clock.hits;
         report->refills = refills;
         report->capped = capped;

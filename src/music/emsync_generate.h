@@ -31,8 +31,8 @@ typedef struct {
                                    0 or 1: none */
     int candidates;             /* K >= 1 sequences sampled together; the one hitting most
                                    boundaries with a <CHORD> wins; among equals, the one whose
-                                   note density and major-ness best match the requested
-                                   arousal and valence (then the lowest index) */
+                                   major-ness best matches the requested valence (then the
+                                   lowest index); 0: es_emsync_default_candidates */
     int keep_tokens;            /* fast mode: tokens kept at a re-anchor; 0 = half the window */
     size_t max_tokens;          /* safety cap on generated tokens; 0 = 400 per second + 1000 */
     int reference_boundaries;   /* 1: the reference's rule (a <CHORD> within 1 s of a boundary
@@ -44,6 +44,7 @@ typedef struct {
     int *tokens;                /* the chosen candidate's tokens, primer <BAR> first (owned) */
     size_t n_tokens;
     int chosen;                 /* candidate index */
+    int candidates;             /* how many were sampled */
     size_t boundaries_hit;      /* boundaries marked hit by a <CHORD> within 1 s */
     int refills;                /* window prefills after the first (re-anchors, mood changes,
                                    exact-mode slides), all candidates */
@@ -63,6 +64,12 @@ void es_emsync_options_default(es_emsync_options *o);
  * model gets plain sampling (1.0, 1.0): the bundled model then matches its training music
  * (note density inside POP909's range); the reference's sharper nucleus doubles its density. */
 void es_emsync_default_sampling(const es_nn_hparams *hp, double *temperature, double *top_p);
+
+/* Candidates sampled unless told otherwise: 1 for the released model, trained on rated
+ * valence; 3 for others, such as the bundled model, whose proxy label it barely follows:
+ * keeping the candidate whose major-ness suits the valence gives valence<->major-ness
+ * Spearman 0.7 instead of 0 at a third of the speed (docs/model-card.md). */
+int es_emsync_default_candidates(const es_nn_hparams *hp);
 
 /* Classifier-free guidance on valence. A model trained with condition dropout also knows the
  * music under a null valence; decoding a twin of each candidate with the valence nulled and
@@ -98,6 +105,11 @@ typedef struct {
  * Returns the token id. */
 int es_emsync_sample(const float *logits, double temperature, double top_p, int *rep, double u,
                      es_sample_buf *buf, int *kept);
+/* The same draw by sorting the whole row, as the reference does: slower, kept to test the
+ * lazy walk above. With top_p < 1 both return the same token, nucleus and counter; with
+ * top_p >= 1 es_emsync_sample keeps every token while rounding can drop the last ones here. */
+int es_emsync_sample_sorted(const float *logits, double temperature, double top_p, int *rep, double u,
+                            es_sample_buf *buf, int *kept);
 
 /* Time cursor and boundary bookkeeping of SPEC §3. */
 typedef struct {

@@ -31,7 +31,7 @@ void emsync_options_default(emsync_options *o)
     o->min_cut_gap = ES_SCENE_MIN_GAP;
     o->faces = 1;
     o->mood_contrast = ES_MOOD_CONTRAST;
-    o->candidates = 1;
+    o->candidates = 0; /* the model's default */
     o->seed = 1;
 }
 

@@ -526,7 +526,7 @@ static void json_report(const es_pipeline *p, es_json *j, const char *video, con
         es_json_kv_int(j, "tokens", (long long)p->emsync.n_tokens);
         es_json_kv_number(j, "tokens_per_second", p->emsync.tokens_per_second);
         es_json_kv_number(j, "seconds", p->emsync.seconds);
-        es_json_kv_int(j, "candidates", p->candidates);
+        es_json_kv_int(j, "candidates", p->emsync.candidates);
         es_json_kv_number(j, "temperature", p->emsync.temperature);
         es_json_kv_number(j, "top_p", p->emsync.top_p);
         es_json_kv_number(j, "valence_guidance", p->emsync.guidance);
