@@ -476,14 +476,37 @@ static void test_generate(void)
     es_emsync_report_free(&rep);
     es_score_free(&s);
 
+    es_emsync_report_free(&rep2);
+
     /* K candidates decoded in one batch: candidate 0 is the single-candidate run (same seed,
-     * same arithmetic); with no boundary hit anywhere the tie goes to candidate 0 */
+     * same arithmetic); with no boundary hit anywhere the tie goes to candidate 0. One mood
+     * here: with several, the choice is made at each change (below). */
+    es_compose_request one = req;
+    one.n_moods = 1;
+    o.candidates = 1;
+    CHECK(es_compose_emsync(&one, &o, &s, &rep2) == 0);
+    es_score_free(&s);
     o.candidates = 3;
-    CHECK(es_compose_emsync(&req, &o, &s, &rep) == 0);
-    CHECK(rep.chosen >= 0 && rep.chosen < 3);
+    CHECK(es_compose_emsync(&one, &o, &s, &rep) == 0);
+    CHECK(rep.chosen >= 0 && rep.chosen < 3 && rep.scenes_chosen == 0);
     fprintf(stderr, "K=3: chose %d with %zu hits\n", rep.chosen, rep.boundaries_hit);
     if (rep.boundaries_hit == 0)
         CHECK(rep.chosen == 0 && rep.n_tokens == rep2.n_tokens && !memcmp(rep.tokens, rep2.tokens, rep.n_tokens * sizeof *rep.tokens));
+    es_emsync_report_free(&rep2);
+    es_emsync_report_free(&rep);
+    es_score_free(&s);
+
+    /* scene by scene: the candidates play the first mood to its end, the best is kept and all
+     * go on from it, one prefill for the change. What comes before the change is then what a
+     * piece ending there would have chosen. */
+    CHECK(es_compose_emsync(&req, &o, &s, &rep) == 0);
+    CHECK(rep.scenes_chosen == 1 && rep.mood_changes == 1);
+    es_score_free(&s);
+    es_compose_request head = one;
+    head.duration = moods[1].start;
+    CHECK(es_compose_emsync(&head, &o, &s, &rep2) == 0);
+    CHECK(rep2.n_tokens > 10 && rep2.n_tokens < rep.n_tokens && !memcmp(rep.tokens, rep2.tokens, rep2.n_tokens * sizeof *rep.tokens));
+    fprintf(stderr, "K=3 by scene: %zu tokens, the first %zu as the piece ending at the change\n", rep.n_tokens, rep2.n_tokens);
     es_emsync_report_free(&rep2);
     es_emsync_report_free(&rep);
     es_score_free(&s);

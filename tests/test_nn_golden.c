@@ -80,6 +80,19 @@ static void check_model(const char *file, const char *model, es_nn_format fmt, d
         CHECK(d_step <= 1e-4);
         free(last);
 
+        /* a copied cache goes on as the original: sequence 1, busy with something else, takes
+         * sequence 0's first half and is fed the rest */
+        int half_n = c.n / 2;
+        float *rest = malloc((size_t)(c.n - half_n) * V * sizeof *rest);
+        CHECK(rest && es_nn_begin(st, 0, c.valence, c.arousal, c.deltas[0], NULL) == 0 &&
+              es_nn_feed(st, 0, c.tokens, c.deltas, half_n, NULL, NULL) == 0);
+        CHECK(es_nn_begin(st, 1, 0.0, 0.0, 8.0f, NULL) == 0 && es_nn_feed(st, 1, c.tokens, c.deltas, 3, NULL, NULL) == 0);
+        CHECK(es_nn_copy(st, 0, 1) == 0 && es_nn_state_len(st, 1) == half_n + 2);
+        CHECK(rest && es_nn_feed(st, 1, c.tokens + half_n, c.deltas + half_n, c.n - half_n, NULL, rest) == 0);
+        if (rest) CHECK(max_diff(rest, gold + (size_t)(half_n + 2) * V, (size_t)(c.n - half_n) * V) <= tol);
+        CHECK(es_nn_copy(st, 0, 2) == -1);
+        free(rest);
+
         double d_naive = -1, d_twin = -1;
         if (run_naive) {
             float *naive = calloc((size_t)L * V, sizeof *naive);

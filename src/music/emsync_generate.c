@@ -303,6 +303,7 @@ typedef struct {
     es_emsync_clock clock;
     es_rng rng;
     int rep, active;
+    int waiting;              /* reached the next mood segment; held for the scene's choice */
     double v, a;              /* mood the cache was computed with */
 } candidate;
 
@@ -454,6 +455,43 @@ int es_emsync_pick(const int *const *tokens, const size_t *n_tokens, const size_
     return best;
 }
 
+/* Index of the candidate among those listed whose tokens since seg_start (the scene just
+ * played) suit that scene's mood best, by es_emsync_pick's rule. */
+static int pick_scene(const candidate *cand, const int *which, int n, size_t seg_start, double seconds)
+{
+    const int *toks[ES_EMSYNC_MAX_CANDIDATES];
+    size_t lens[ES_EMSYNC_MAX_CANDIDATES], hits[ES_EMSYNC_MAX_CANDIDATES];
+    for (int i = 0; i < n; i++) {
+        const candidate *c = &cand[which[i]];
+        toks[i] = c->tok + seg_start;
+        lens[i] = c->n - seg_start;
+        hits[i] = c->clock.hits;
+    }
+    es_mood_segment mood = {0, cand[which[0]].v, cand[which[0]].a};
+    es_compose_request scene = {.duration = seconds > 0 ? seconds : 1, .moods = &mood, .n_moods = 1};
+    int best = es_emsync_pick(toks, lens, hits, n, &scene);
+    return best < 0 ? -1 : which[best];
+}
+
+/* Makes candidate `to` a copy of `from` but for its random stream, so the two part again. */
+static void copy_candidate(candidate *to, const candidate *from)
+{
+    memcpy(to->tok, from->tok, from->n * sizeof *to->tok);
+    memcpy(to->del, from->del, from->n * sizeof *to->del);
+    to->n = from->n;
+    to->anchor = from->anchor;
+    memcpy(to->on_tick, from->on_tick, sizeof to->on_tick);
+    unsigned char *hit = to->clock.hit;
+    to->clock = from->clock;
+    to->clock.hit = hit;
+    if (from->clock.n) memcpy(hit, from->clock.hit, from->clock.n);
+    to->rep = from->rep;
+    to->active = from->active;
+    to->waiting = from->waiting;
+    to->v = from->v;
+    to->a = from->a;
+}
+
 int es_compose_emsync(const es_compose_request *req, const es_emsync_options *opt, es_score *out,
                       es_emsync_report *report)
 {
@@ -520,14 +558,19 @@ int es_compose_emsync(const es_compose_request *req, const es_emsync_options *op
         c->active = 1;
         if (prefill(&g, k, c)) goto end;
     }
-    int refills = 0, capped = 0, mood_changes = 0;
-    size_t generated = 0;
+    int refills = 0, capped = 0, mood_changes = 0, scenes_chosen = 0;
+    size_t generated = 0, seg_start = 0;
+    double seg_time = 0;
+    /* With several candidates and moods, the choice is made scene by scene: each candidate
+     * plays up to the next mood segment and waits; the one that suits the scene best is kept,
+     * and all candidates go on from it under the new mood (one prefill, copied). */
+    int per_scene = K > 1 && !guided && req->n_moods > 1;
     es_progress_stage("compose");
     for (;;) {
         int count = 0;
         for (int k = 0; k < K; k++) {
             candidate *c = &cand[k];
-            if (!c->active) continue;
+            if (!c->active || c->waiting) continue;
             es_emsync_clock_mask(&c->clock, logits + (size_t)k * ES_VOCAB_SIZE);
             es_emsync_voicing_mask(&c->clock, (const long(*)[88])c->on_tick, logits + (size_t)k * ES_VOCAB_SIZE);
             int s = es_emsync_sample(logits + (size_t)k * ES_VOCAB_SIZE, temperature, top_p, &c->rep,
@@ -552,6 +595,10 @@ int es_compose_emsync(const es_compose_request *req, const es_emsync_options *op
             int mood_changed = !same_mood(m->valence, c->v) || !same_mood(m->arousal, c->a);
             int full = c->n - c->anchor > (size_t)window;
             if (full) c->anchor = opt->exact ? c->n - (size_t)window : c->n - (size_t)keep;
+            if (mood_changed && per_scene) { /* the cache is rebuilt once, at the scene's choice */
+                c->waiting = 1;
+                continue;
+            }
             mood_changes += mood_changed;
             if (mood_changed || full) {
                 c->v = m->valence;
@@ -581,6 +628,35 @@ int es_compose_emsync(const es_compose_request *req, const es_emsync_options *op
                     es_emsync_guide(logits + (size_t)seqs[i] * ES_VOCAB_SIZE, ulogits + (size_t)seqs[i] * ES_VOCAB_SIZE,
                                     ES_VOCAB_SIZE, guidance);
         }
+        if (per_scene) {
+            int which[ES_EMSYNC_MAX_CANDIDATES], n_wait = 0, running = 0;
+            for (int k = 0; k < K; k++) {
+                if (cand[k].active && cand[k].waiting) which[n_wait++] = k;
+                running += cand[k].active && !cand[k].waiting;
+            }
+            if (!running && n_wait) {
+                double now = es_emsync_clock_time(&cand[which[0]].clock);
+                int w = pick_scene(cand, which, n_wait, seg_start, now - seg_time);
+                if (w < 0) goto end;
+                candidate *cw = &cand[w];
+                const es_mood_segment *m = es_mood_at(req, es_emsync_clock_time(&cw->clock));
+                cw->v = m->valence;
+                cw->a = m->arousal;
+                cw->waiting = 0;
+                refills++;
+                mood_changes++;
+                scenes_chosen++;
+                if (prefill(&g, w, cw)) goto end;
+                for (int k = 0; k < K; k++) {
+                    if (k == w) continue;
+                    copy_candidate(&cand[k], cw);
+                    if (es_nn_copy(st, w, k)) goto end;
+                    memcpy(logits + (size_t)k * ES_VOCAB_SIZE, logits + (size_t)w * ES_VOCAB_SIZE, ES_VOCAB_SIZE * sizeof *logits);
+                }
+                seg_start = cw->n;
+                seg_time = es_emsync_clock_time(&cw->clock);
+            }
+        }
         int any = 0;
         double progress = 1;
         for (int k = 0; k < K; k++)
@@ -600,7 +676,14 @@ int es_compose_emsync(const es_compose_request *req, const es_emsync_options *op
         cand_n[k] = cand[k].n;
         cand_hits[k] = cand[k].clock.hits;
     }
-    int best = es_emsync_pick(cand_tokens, cand_n, cand_hits, K, req);
+    int best;
+    if (scenes_chosen) { /* the candidates share all but the last scene: choose on it */
+        int all[ES_EMSYNC_MAX_CANDIDATES];
+        for (int k = 0; k < K; k++) all[k] = k;
+        best = pick_scene(cand, all, K, seg_start, req->duration - seg_time);
+    } else {
+        best = es_emsync_pick(cand_tokens, cand_n, cand_hits, K, req);
+    }
     if (best < 0) goto end;
     candidate *c = &cand[best];
     if (es_tokens_to_score(c->tok, c->n, out) || es_score_add_tempo(out, 0, 240)) goto end;
@@ -624,6 +707,7 @@ int es_compose_emsync(const es_compose_request *req, const es_emsync_options *op
         report->n_tokens = c->n;
         report->chosen = best;
         report->candidates = K;
+        report->scenes_chosen = scenes_chosen;
         report->boundaries_hit = c->clock.hits;
         report->refills = refills;
         report->capped = capped;

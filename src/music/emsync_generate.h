@@ -32,7 +32,9 @@ typedef struct {
     int candidates;             /* K >= 1 sequences sampled together; the one hitting most
                                    boundaries with a <CHORD> wins; among equals, the one whose
                                    major-ness best matches the requested valence (then the
-                                   lowest index); 0: es_emsync_default_candidates */
+                                   lowest index); with several moods the choice is made at
+                                   each mood change, and all go on from the one kept;
+                                   0: es_emsync_default_candidates */
     int keep_tokens;            /* fast mode: tokens kept at a re-anchor; 0 = half the window */
     size_t max_tokens;          /* safety cap on generated tokens; 0 = 400 per second + 1000 */
     int reference_boundaries;   /* 1: the reference's rule (a <CHORD> within 1 s of a boundary
@@ -45,10 +47,13 @@ typedef struct {
     size_t n_tokens;
     int chosen;                 /* candidate index */
     int candidates;             /* how many were sampled */
+    int scenes_chosen;          /* mood changes at which the best candidate so far was kept and
+                                   the others restarted from it */
     size_t boundaries_hit;      /* boundaries marked hit by a <CHORD> within 1 s */
     int refills;                /* window prefills after the first (re-anchors, mood changes,
                                    exact-mode slides), all candidates */
-    int mood_changes;           /* re-prefills caused by a new mood segment, all candidates */
+    int mood_changes;           /* re-prefills caused by a new mood segment (one per segment
+                                   and candidate, or one per segment when chosen by scene) */
     int capped;                 /* 1 when max_tokens stopped the generation */
     double seconds;             /* wall time */
     double tokens_per_second;   /* generated tokens (all candidates) / seconds */

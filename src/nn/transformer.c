@@ -736,6 +736,19 @@ void es_nn_state_free(es_nn_state *s)
 
 int es_nn_state_len(const es_nn_state *s, int seq) { return s->len[seq]; }
 
+int es_nn_copy(es_nn_state *s, int from, int to)
+{
+    if (from < 0 || from >= s->n_seq || to < 0 || to >= s->n_seq) return es_fail("transformer: no sequence %d or %d", from, to);
+    if (from == to) return 0;
+    const es_nn_hparams *hp = &s->m->hp;
+    size_t ctx = (size_t)hp->context, per_seq = (size_t)hp->n_layers * ctx * hp->d_model * (s->kv_half ? 2 : 4);
+    memcpy((char *)s->kc + to * per_seq, (const char *)s->kc + from * per_seq, per_seq);
+    memcpy((char *)s->vc + to * per_seq, (const char *)s->vc + from * per_seq, per_seq);
+    memcpy(s->tok + to * ctx, s->tok + from * ctx, ctx * sizeof *s->tok);
+    s->len[to] = s->len[from];
+    return 0;
+}
+
 int es_nn_begin(es_nn_state *s, int seq, double valence, double arousal, float delta0, float *logits)
 {
     if (seq < 0 || seq >= s->n_seq) return es_fail("transformer: no sequence %d", seq);

@@ -49,6 +49,10 @@ void es_nn_state_free(es_nn_state *s);
 /* Rows already in sequence seq's cache (condition rows included). */
 int es_nn_state_len(const es_nn_state *s, int seq);
 
+/* Makes sequence `to` a copy of sequence `from` (its cached rows), as if it had been fed the
+ * same rows: cheaper than feeding them again. Returns 0 or -1 (es_fail set). */
+int es_nn_copy(es_nn_state *s, int from, int to);
+
 /* Empties sequence seq and feeds its two condition rows. delta0 is the Δ of the first token
  * that will follow (the reference pads the offsets with it). logits (2 x vocab, may be NULL)
  * receives the condition rows' outputs. Returns 0 or -1. */

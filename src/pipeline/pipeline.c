@@ -531,6 +531,7 @@ static void json_report(const es_pipeline *p, es_json *j, const char *video, con
         es_json_kv_number(j, "top_p", p->emsync.top_p);
         es_json_kv_number(j, "valence_guidance", p->emsync.guidance);
         es_json_kv_int(j, "chosen", p->emsync.chosen);
+        es_json_kv_int(j, "scenes_chosen", p->emsync.scenes_chosen);
         es_json_kv_int(j, "boundaries_hit", (long long)p->emsync.boundaries_hit);
         es_json_kv_int(j, "boundaries_missed", (long long)(p->n_bounds - p->emsync.boundaries_hit));
         es_json_kv_int(j, "refills", p->emsync.refills);
