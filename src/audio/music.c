@@ -177,7 +177,10 @@ static void pump_free(pump *p)
  * cores (60 s of music): a second mixer thread cost 13% in the second render, where the encoder
  * wants the other core. A first render that is kept is the only one, with nothing but the
  * meter beside it: there two threads render 60 s in 0.48 s against 0.74 s (bench_audio). */
-static int threads_of(const es_music_config *cfg) { return cfg->threads > 0 ? cfg->threads : 1; }
+static int threads_of(const es_music_config *cfg, int kept)
+{
+    return cfg->threads > 0 ? cfg->threads : kept && es_cpu_count() > 1 ? 2 : 1;
+}
 
 static int keeps(const es_music_config *cfg, int64_t frames)
 {
@@ -191,8 +194,7 @@ static int measure(es_music *m, const es_music_config *cfg, float **kept)
     es_render *r;
     *kept = NULL;
     int keep = keeps(cfg, llround(cfg->score->duration * cfg->rate)); /* es_render_frames' count */
-    int threads = cfg->threads > 0 ? cfg->threads : keep && es_cpu_count() > 1 ? 2 : 1;
-    if (es_render_open(&r, cfg->score, cfg->soundfont, cfg->rate, threads))
+    if (es_render_open(&r, cfg->score, cfg->soundfont, cfg->rate, threads_of(cfg, keep)))
         return -1;
     m->frames = es_render_frames(r);
     pump p;
@@ -236,7 +238,7 @@ int es_music_open(es_music **out, const es_music_config *cfg)
     float *kept = NULL;
     if (measure(m, cfg, &kept)) goto fail;
     es_loudness_gain(m->lufs, m->peak, cfg->target_lufs, &m->gain);
-    if (!kept && es_render_open(&r, cfg->score, cfg->soundfont, cfg->rate, threads_of(cfg)))
+    if (!kept && es_render_open(&r, cfg->score, cfg->soundfont, cfg->rate, threads_of(cfg, 0)))
         goto fail;
     /* from here the pump owns r or kept, also when its init fails */
     if (pump_init(&m->p, r, kept, m->frames, cfg, m->gain, cfg->fade_seconds)) goto fail_owned;

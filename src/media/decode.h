@@ -81,7 +81,7 @@ typedef struct {
     int decoders;
     /* With decoders 0, a picture of fewer pixels than this leaves one CPU to on_sample's
      * consumer (0: never). On a small picture the face nets cost nearly as much as decoding:
-     * 30 min of 320x180 analysed in 8.9 s with one decoder against 10.5 s with two. */
+     * 30 min of 320x180 analysed in 9.2 s with one decoder against 10.5 s with two. */
     long long spare_cpu_below_pixels;
 } es_decode_options;
 

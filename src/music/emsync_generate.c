@@ -455,9 +455,9 @@ int es_emsync_pick(const int *const *tokens, const size_t *n_tokens, const size_
     return best;
 }
 
-/* Index of the candidate among those listed whose tokens since seg_start (the scene just
- * played) suit that scene's mood best, by es_emsync_pick's rule. */
-static int pick_scene(const candidate *cand, const int *which, int n, size_t seg_start, double seconds)
+/* Index of the candidate among those listed whose tokens from seg_start on suit req's mood
+ * best, by es_emsync_pick's rule; -1 on failure. */
+static int pick_from(const candidate *cand, const int *which, int n, size_t seg_start, const es_compose_request *req)
 {
     const int *toks[ES_EMSYNC_MAX_CANDIDATES];
     size_t lens[ES_EMSYNC_MAX_CANDIDATES], hits[ES_EMSYNC_MAX_CANDIDATES];
@@ -467,10 +467,16 @@ static int pick_scene(const candidate *cand, const int *which, int n, size_t seg
         lens[i] = c->n - seg_start;
         hits[i] = c->clock.hits;
     }
+    int best = es_emsync_pick(toks, lens, hits, n, req);
+    return best < 0 ? -1 : which[best];
+}
+
+/* pick_from on the scene just played (from seg_start, `seconds` long) under its own mood. */
+static int pick_scene(const candidate *cand, const int *which, int n, size_t seg_start, double seconds)
+{
     es_mood_segment mood = {0, cand[which[0]].v, cand[which[0]].a};
     es_compose_request scene = {.duration = seconds > 0 ? seconds : 1, .moods = &mood, .n_moods = 1};
-    int best = es_emsync_pick(toks, lens, hits, n, &scene);
-    return best < 0 ? -1 : which[best];
+    return pick_from(cand, which, n, seg_start, &scene);
 }
 
 /* Makes candidate `to` a copy of `from` but for its random stream, so the two part again. */
@@ -495,7 +501,7 @@ static void copy_candidate(candidate *to, const candidate *from)
 int es_compose_emsync(const es_compose_request *req, const es_emsync_options *opt, es_score *out,
                       es_emsync_report *report)
 {
-    int rc = -1, K = opt->candidates ? opt->candidates : opt->model ? es_emsync_default_candidates(es_nn_model_hparams(opt->model)) : 1;
+    int rc = -1, K = opt->candidates;
     candidate *cand = NULL;
     es_nn_state *st = NULL;
     float *logits = NULL, *ulogits = NULL, *step_logits = NULL;
@@ -505,6 +511,7 @@ int es_compose_emsync(const es_compose_request *req, const es_emsync_options *op
     memset(out, 0, sizeof *out);
     if (report) memset(report, 0, sizeof *report);
     if (!opt->model) return es_fail("emsync composer: no model");
+    if (K == 0) K = es_emsync_default_candidates(es_nn_model_hparams(opt->model));
     if (K < 1 || K > ES_EMSYNC_MAX_CANDIDATES)
         return es_fail("emsync composer: candidates must be 1..%d, not %d", ES_EMSYNC_MAX_CANDIDATES, K);
     if (!(req->duration > 0) || req->duration > 24 * 3600) return es_fail("emsync composer: bad duration %g s", req->duration);
@@ -669,21 +676,11 @@ int es_compose_emsync(const es_compose_request *req, const es_emsync_options *op
     }
     es_progress_done();
 
-    const int *cand_tokens[ES_EMSYNC_MAX_CANDIDATES];
-    size_t cand_n[ES_EMSYNC_MAX_CANDIDATES], cand_hits[ES_EMSYNC_MAX_CANDIDATES];
-    for (int k = 0; k < K; k++) {
-        cand_tokens[k] = cand[k].tok;
-        cand_n[k] = cand[k].n;
-        cand_hits[k] = cand[k].clock.hits;
-    }
-    int best;
-    if (scenes_chosen) { /* the candidates share all but the last scene: choose on it */
-        int all[ES_EMSYNC_MAX_CANDIDATES];
-        for (int k = 0; k < K; k++) all[k] = k;
-        best = pick_scene(cand, all, K, seg_start, req->duration - seg_time);
-    } else {
-        best = es_emsync_pick(cand_tokens, cand_n, cand_hits, K, req);
-    }
+    int all[ES_EMSYNC_MAX_CANDIDATES];
+    for (int k = 0; k < K; k++) all[k] = k;
+    /* after a choice by scene the candidates share all but the last scene: choose on it */
+    int best = scenes_chosen ? pick_scene(cand, all, K, seg_start, req->duration - seg_time)
+                             : pick_from(cand, all, K, 0, req);
     if (best < 0) goto end;
     candidate *c = &cand[best];
     if (es_tokens_to_score(c->tok, c->n, out) || es_score_add_tempo(out, 0, 240)) goto end;
