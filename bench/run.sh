@@ -87,7 +87,8 @@ long_clip() {  # long_clip FILE SECONDS: 320x180 25 fps test pattern with a tone
 }
 peak_mb() { /usr/bin/time -f "%M" -o "$work/rss-tmp.txt" "$@" >/dev/null 2>&1 &&
   echo "$(cat "$work/rss-tmp.txt") / 1024" | bc -l; }
-long="$work/long30-180p.mp4"; film="$work/long120-180p.mp4"
+minute="$work/long1-180p.mp4"; long="$work/long30-180p.mp4"; film="$work/long120-180p.mp4"
+long_clip "$minute" 60
 long_clip "$long" 1800
 long_clip "$film" 7200
 ff_long=$(best_of 1 ff_scene "$long")
@@ -96,6 +97,12 @@ t0=$(now)
 rss30=$(peak_mb "$bin" score "$long" -o "$work/long-out.mp4" --composer rules -y -q)
 long_time=$(echo "$(now) - $t0" | bc -l)
 rss120=$(peak_mb "$bin" score "$film" -o "$work/long-out.mp4" --composer rules -y -q)
+rss1=$(peak_mb "$bin" score "$minute" -o "$work/long-out.mp4" --composer rules -y -q)
+# analyze's peak from 1 minute to 2 hours, beside FFmpeg's own scene pass over the same files
+# (whose MP4 demuxer holds an index entry per packet)
+an1=$(peak_mb "$bin" analyze "$minute" -q); an120=$(peak_mb "$bin" analyze "$film" -q)
+ff_rss() { peak_mb ffmpeg -nostdin -v error -i "$1" -map 0:v -vf "select='gt(scene,0.27)'" -f null - -map 0:a -f null -; }
+ff1=$(ff_rss "$minute"); ff120=$(ff_rss "$film")
 echo "### long films (320x180, 25 fps test pattern with a tone; --composer rules)"
 echo
 printf '| figure | value |\n|---|---:|\n'
@@ -105,6 +112,10 @@ printf '| analyze with faces / ffmpeg scene pass, 30 min (target <= 2) | %.2f |\
 printf '| peak RSS of score, 30 min, MB (target <= 300) | %.0f |\n' "$rss30"
 printf '| its wall time, s | %.1f |\n' "$long_time"
 printf '| peak RSS of score, 2 hours, MB (target <= 300) | %.0f |\n' "$rss120"
+printf '| peak RSS of score, 1 min, MB | %.0f |\n' "$rss1"
+printf '| peak RSS of analyze, 1 min / 2 hours, MB | %.0f / %.0f |\n' "$an1" "$an120"
+printf '| peak RSS of the ffmpeg scene pass, 1 min / 2 hours, MB | %.0f / %.0f |\n' "$ff1" "$ff120"
+printf '| growth from 1 min to 2 hours, analyze less ffmpeg, MB | %.0f |\n' "$(echo "($an120 - $an1) - ($ff120 - $ff1)" | bc -l)"
 rm -f "$work/long-out.mp4"
 echo
 

@@ -33,15 +33,17 @@ static void test_scene_features(void)
 {
     es_media_analysis a = {0};
     a.info.duration = 10;
-    a.n_frames = 100;
-    a.frames = calloc(a.n_frames, sizeof *a.frames);
-    for (size_t i = 0; i < a.n_frames; i++) {
-        es_frame_stats *f = &a.frames[i];
-        f->time = (double)i / 10;
-        f->brightness = f->time < 4 ? 0.2f : 0.8f;
-        f->motion = f->time < 4 ? 0.0f : 0.05f;
-        f->scene = (i == 40 || i == 70) ? 0.9f : 0.01f;
+    a.spans.threshold = 0.27;
+    for (size_t i = 0; i < 100; i++) {
+        es_frame_stats f = {0};
+        f.time = (double)i / 10;
+        f.brightness = f.time < 4 ? 0.2f : 0.8f;
+        f.motion = f.time < 4 ? 0.0f : 0.05f;
+        f.scene = (i == 40 || i == 70) ? 0.9f : 0.01f;
+        CHECK(es_frame_spans_add(&a.spans, &f) == 0);
     }
+    /* spans start at the first frame and at each frame over the threshold */
+    CHECK(a.spans.n == 3 && a.spans.items[1].start == 4.0 && a.spans.items[2].n_frames == 30);
     double bounds[] = {4.0};
     es_scene_affect *sc = NULL;
     size_t n = 0;
@@ -68,7 +70,10 @@ static void test_scene_features(void)
         CHECK(ar > sc[0].arousal && ar < sc[1].arousal);
     }
     free(sc);
-    free(a.frames);
+    /* spans summed above the cut threshold would hide the cut at 7 s: refused */
+    sc = NULL;
+    CHECK(es_affect_scenes(&a, bounds, 1, 0.1, &sc, &n) != 0 && sc == NULL);
+    es_frame_spans_free(&a.spans);
 }
 
 static int analyse(const char *name, const double *bounds, size_t n_bounds, es_scene_affect **sc, size_t *n)
@@ -76,7 +81,8 @@ static int analyse(const char *name, const double *bounds, size_t n_bounds, es_s
     char path[512];
     snprintf(path, sizeof path, "%s/%s", test_data_dir(), name);
     es_media_analysis a;
-    es_decode_options opt = {.want_audio = 1};
+    es_decode_options opt = {.want_audio = 1, .reduce_frames = 1, .split_threshold = 0.27, .split_times = bounds,
+                             .n_split_times = n_bounds};
     if (es_media_analyze(path, &opt, &a)) {
         fprintf(stderr, "%s\n", es_error());
         return -1;
@@ -117,6 +123,68 @@ static void test_clips(void)
     free(calm);
     free(lively);
     free(mixed);
+}
+
+static int cmp_time(const void *x, const void *y)
+{
+    double a = *(const double *)x, b = *(const double *)y;
+    return (a > b) - (a < b);
+}
+
+/* Scene features from the spans equal those summed frame by frame (a second route over the same
+ * decode, kept per frame), with boundaries at detected cuts and at a given time between cuts. */
+static void test_spans_equal_frames(void)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/cuts.mp4", test_data_dir());
+    const double thr = 0.27, given = 2.5;
+    es_media_analysis frames, spans;
+    es_decode_options keep = {.want_audio = 1};
+    if (es_media_analyze(path, &keep, &frames)) {
+        CHECK(!"cuts.mp4 decodes");
+        return;
+    }
+    double bounds[64];
+    size_t nb = 0;
+    bounds[nb++] = given;
+    for (size_t i = 0; i < frames.n_frames && nb < 64; i++)
+        if (frames.frames[i].scene > thr) bounds[nb++] = frames.frames[i].time;
+    qsort(bounds, nb, sizeof *bounds, cmp_time);
+    CHECK(nb >= 3);
+    es_decode_options reduce = {.want_audio = 1, .reduce_frames = 1, .split_threshold = thr, .split_times = &given,
+                                .n_split_times = 1};
+    if (es_media_analyze(path, &reduce, &spans)) {
+        CHECK(!"cuts.mp4 decodes reduced");
+        es_media_analysis_free(&frames);
+        return;
+    }
+    CHECK(spans.n_frames == 0 && spans.info.n_frames == frames.n_frames && spans.spans.n == nb + 1);
+    CHECK(spans.info.duration == frames.info.duration && spans.info.fps == frames.info.fps);
+    es_scene_affect *sc = NULL;
+    size_t n = 0;
+    CHECK(es_affect_scenes(&spans, bounds, nb, thr, &sc, &n) == 0 && n == nb + 1);
+    for (size_t s = 0; sc && s < n; s++) {
+        double start = s ? bounds[s - 1] : 0, end = s < nb ? bounds[s] : frames.info.duration;
+        double sum_b = 0, sum_m = 0, sum_w = 0;
+        size_t count = 0;
+        for (size_t i = 0; i < frames.n_frames; i++) {
+            const es_frame_stats *f = &frames.frames[i];
+            if (f->time < start || f->time >= end) continue;
+            count++;
+            sum_b += f->brightness;
+            sum_m += f->motion;
+            sum_w += f->warmth;
+        }
+        CHECK(count > 0 && sc[s].n_frames == count);
+        if (!count) continue;
+        CHECK_NEAR(sc[s].brightness, sum_b / (double)count, 1e-9);
+        CHECK_NEAR(sc[s].motion, sum_m / (double)count, 1e-9);
+        CHECK_NEAR(sc[s].warmth, sum_w / (double)count, 1e-9);
+        CHECK(sc[s].cut_rate == 0); /* every cut opens a scene here */
+    }
+    free(sc);
+    es_media_analysis_free(&spans);
+    es_media_analysis_free(&frames);
 }
 
 /* Hand-built scenes: a 0.08 s fade-in "scene", a scene dominated by half-joyful faces, the same
@@ -222,6 +290,7 @@ int main(void)
     test_table();
     test_faces_and_short_scenes();
     test_scene_features();
+    test_spans_equal_frames();
     test_clips();
     return check_report("test_emotion_affect");
 }

@@ -13,11 +13,16 @@
 
 #define FRAMES 9
 
-/* Feeds the same picture FRAMES times, half a second apart, and finishes. */
-static int run(es_face_model *model, const es_frame *f, es_sampler *s)
+/* Feeds the same picture FRAMES times, half a second apart, and finishes. With spans, a new
+ * frame span starts at frame `split` (as the decoder would add one at a cut). */
+static int run(es_face_model *model, const es_frame *f, es_sampler *s, es_frame_spans *spans, int split)
 {
     if (es_sampler_init(s, model)) return -1;
-    for (int i = 0; i < FRAMES; i++) es_sampler_on_frame(s, 0.5 * i, f->rgb, f->width, f->height, f->stride);
+    s->spans = spans;
+    for (int i = 0; i < FRAMES; i++) {
+        if (spans) spans->n = i < split ? 1 : 2;
+        es_sampler_on_frame(s, 0.5 * i, f->rgb, f->width, f->height, f->stride);
+    }
     return es_sampler_finish(s);
 }
 
@@ -56,15 +61,37 @@ int main(void)
     if (f.rgb) {
         /* every frame analysed, in the order queued, each with the reference's 3 faces */
         es_sampler a, b;
-        CHECK(run(model, &f, &a) == 0);
-        CHECK(a.n_samples == FRAMES);
-        for (size_t i = 0; i < a.n_samples; i++) {
-            CHECK(a.samples[i].time == 0.5 * (double)i);
-            CHECK(a.samples[i].faces == 3);
+        CHECK(run(model, &f, &a, NULL, 0) == 0);
+        CHECK(a.n_samples == FRAMES && a.n_groups == FRAMES); /* without spans, a group per sample */
+        for (size_t i = 0; i < a.n_groups; i++) {
+            CHECK(a.groups[i].start == 0.5 * (double)i);
+            CHECK(a.groups[i].samples == 1 && a.groups[i].faces == 3);
         }
         /* a second run gives the same numbers bit for bit */
-        CHECK(run(model, &f, &b) == 0);
-        CHECK(b.n_samples == a.n_samples && memcmp(a.samples, b.samples, a.n_samples * sizeof *a.samples) == 0);
+        CHECK(run(model, &f, &b, NULL, 0) == 0);
+        CHECK(b.n_groups == a.n_groups && memcmp(a.groups, b.groups, a.n_groups * sizeof *a.groups) == 0);
+        es_sampler_free(&b);
+
+        /* with spans, the samples of each span are summed as they come, and a scene starting at
+         * the second span gets what the samples inside it give one by one */
+        es_frame_spans spans = {0};
+        CHECK(run(model, &f, &b, &spans, 4) == 0);
+        CHECK(b.n_samples == FRAMES && b.n_groups == 2);
+        if (b.n_groups == 2) {
+            CHECK(b.groups[0].samples == 4 && b.groups[0].faces == 12 && b.groups[1].start == 2.0);
+            CHECK(b.groups[1].samples == 5 && b.groups[1].looks + b.groups[0].looks == FRAMES);
+            es_scene_affect grouped[2] = {{.start = 0, .end = 2}, {.start = 2, .end = 4.5}};
+            es_scene_affect single[2] = {{.start = 0, .end = 2}, {.start = 2, .end = 4.5}};
+            es_sampler_apply(&b, grouped, 2);
+            es_sampler_apply(&a, single, 2);
+            for (int k = 0; k < 2; k++) {
+                CHECK(grouped[k].face_frames == single[k].face_frames && grouped[k].face_frames == (k ? 5u : 4u));
+                CHECK_NEAR(grouped[k].faces_per_frame, single[k].faces_per_frame, 1e-12);
+                CHECK_NEAR(grouped[k].face_weight, single[k].face_weight, 1e-12);
+                for (int e = 0; e < ES_EMO_COUNT; e++) CHECK_NEAR(grouped[k].expressions[e], single[k].expressions[e], 1e-12);
+            }
+            CHECK(grouped[0].faces_per_frame == 3 && grouped[0].face_weight > 0);
+        }
         es_sampler_free(&a);
         es_sampler_free(&b);
 

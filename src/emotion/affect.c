@@ -55,20 +55,26 @@ int es_affect_scenes(const es_media_analysis *a, const double *bounds, size_t n_
         scenes[s].loudness_lufs = ES_AUDIO_FLOOR_DB;
     }
 
-    /* frames: accumulate into the scene whose [start, end) holds the frame time */
+    /* spans: accumulate into the scene whose [start, end) holds the span's first frame; only a
+     * span's first frame can score above the threshold */
+    if (a->spans.n && !(a->spans.threshold <= cut_threshold)) {
+        es_fail("scene features: frames were summed at a cut threshold of %g, above %g", a->spans.threshold,
+                cut_threshold);
+        goto end;
+    }
     size_t s = 0;
-    for (size_t i = 0; i < a->n_frames; i++) {
-        const es_frame_stats *f = &a->frames[i];
-        while (s + 1 < n && f->time >= scenes[s + 1].start) s++;
+    for (size_t i = 0; i < a->spans.n; i++) {
+        const es_frame_span *f = &a->spans.items[i];
+        while (s + 1 < n && f->start >= scenes[s + 1].start) s++;
         es_scene_affect *sc = &scenes[s];
-        sc->n_frames++;
+        sc->n_frames += f->n_frames;
         sc->brightness += f->brightness;
         sc->saturation += f->saturation;
         sc->colourfulness += f->colourfulness;
         sc->warmth += f->warmth;
         sc->motion += f->motion;
         /* the cut that opens the scene is its boundary, not part of its rhythm */
-        if (f->scene > cut_threshold && f->time > sc->start + BOUNDARY_SLACK) peaks[s]++;
+        if (f->first_scene > cut_threshold && f->start > sc->start + BOUNDARY_SLACK) peaks[s]++;
     }
 
     /* audio: energy-average the loudness; count onsets as blocks whose energy rise stands out

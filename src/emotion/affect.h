@@ -51,9 +51,11 @@ typedef struct {
 } es_scene_affect;
 
 /* Splits the analysis at the boundaries (ascending seconds) into n_bounds + 1 scenes over
- * [0, duration] and measures each scene's features. cut_threshold is the scene score that
- * counts as a cut for the cut rate. Faces are left empty. *out is new (free with free()).
- * Returns 0 or -1. */
+ * [0, duration] and measures each scene's features from its frame spans (a->spans: an analysis
+ * made with reduce_frames, split at cut_threshold or below and at the boundaries that are not
+ * cuts, so each scene is a whole number of spans). cut_threshold is the scene score that counts
+ * as a cut for the cut rate. Faces are left empty. *out is new (free with free()). Returns 0,
+ * or -1 (spans split above cut_threshold would hide cuts: refused). */
 int es_affect_scenes(const es_media_analysis *a, const double *bounds, size_t n_bounds,
                      double cut_threshold, es_scene_affect **out, size_t *n_out);
 

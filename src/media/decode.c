@@ -55,6 +55,8 @@ typedef struct {
     AVFrame *frame;
     double origin;            /* seconds subtracted from timestamps so the video starts at ~0 */
     double last_time;         /* time of the previous video frame */
+    double first_time;        /* time of the first video frame */
+    size_t n_video;           /* video frames decoded so far */
     double last_dur;          /* its duration in seconds, 0 when unknown */
 
     /* scene score: the previous frame in select's format, referenced or converted */
@@ -239,23 +241,24 @@ static int video_frame(dec *d, AVFrame *f)
     int64_t ts = f->best_effort_timestamp;
     double step = 1.0 / (a->info.fps > 0 ? a->info.fps : 25.0);
     double t = ts != AV_NOPTS_VALUE ? ts * tb - d->origin : NAN;
-    if (!isfinite(t)) t = a->n_frames ? d->last_time + step : 0; /* no timestamp (or time base) */
+    if (!isfinite(t)) t = d->n_video ? d->last_time + step : 0; /* no timestamp (or time base) */
     /* Times never go back (a timestamp reset in a joined transport stream, say): later stages
      * assume ascending times, so such a frame follows the previous one by one period. */
-    if (a->n_frames && t < d->last_time) t = d->last_time + step;
+    if (d->n_video && t < d->last_time) t = d->last_time + step;
     /* Nor do they leap ahead by more than ES_TS_JUMP_S (and 50 frames): such a timestamp is
      * damaged (or a joined capture's clock jumped), and trusting it would make the film hours
      * long. The muxer (media/mux.c) closes such gaps the same way. */
-    if (a->n_frames && t > d->last_time + fmax(ES_TS_JUMP_S, 50 * step)) t = d->last_time + step;
+    if (d->n_video && t > d->last_time + fmax(ES_TS_JUMP_S, 50 * step)) t = d->last_time + step;
     /* A first frame before the stream's stated start (a damaged header) becomes time 0, and
      * the audio analysed so far moves with it, so times stay on one clock starting at 0. */
-    if (!a->n_frames && t < 0) {
+    if (!d->n_video && t < 0) {
         d->origin += t;
         d->audio_t0 -= t;
         for (size_t i = 0; i < a->n_audio; i++) a->audio[i].time -= t;
         t = 0;
     }
     d->last_time = t;
+    if (!d->n_video) d->first_time = t;
 #if LIBAVUTIL_VERSION_INT >= AV_VERSION_INT(57, 30, 100)
     int64_t dur = f->duration;
 #else
@@ -263,8 +266,11 @@ static int video_frame(dec *d, AVFrame *f)
 #endif
     d->last_dur = dur > 0 ? dur * tb : 0;
 
-    if (es_grow((void **)&a->frames, &a->cap_frames, a->n_frames + 1, sizeof *a->frames) < 0) return -1;
-    es_frame_stats *st = &a->frames[a->n_frames];
+    const es_decode_options *o = d->opt;
+    int reduce = o && o->reduce_frames;
+    es_frame_stats one;
+    if (!reduce && es_grow((void **)&a->frames, &a->cap_frames, a->n_frames + 1, sizeof *a->frames) < 0) return -1;
+    es_frame_stats *st = reduce ? &one : &a->frames[a->n_frames];
     memset(st, 0, sizeof *st);
     st->time = t;
 
@@ -290,8 +296,8 @@ static int video_frame(dec *d, AVFrame *f)
     if (row_step > ES_STATS_MAX_ROW_STEP) row_step = ES_STATS_MAX_ROW_STEP;
     if (scale_rgb(d, &d->small, f, sw, sh, row_step) < 0) return -1;
     small_stats(d, st);
+    if (reduce && es_frame_spans_add(&a->spans, st)) return -1;
 
-    const es_decode_options *o = d->opt;
     if (o && o->on_sample && o->sample_fps > 0 && t >= d->next_sample) {
         int w = f->width;
         if (o->sample_max_width > 0 && w > o->sample_max_width) w = o->sample_max_width;
@@ -302,7 +308,8 @@ static int video_frame(dec *d, AVFrame *f)
         /* next slot on the fixed grid, never a burst to catch up after a gap */
         d->next_sample = (floor(t * o->sample_fps + 1e-6) + 1) / o->sample_fps;
     }
-    a->n_frames++;
+    if (!reduce) a->n_frames++;
+    d->n_video++;
     return 0;
 }
 
@@ -512,6 +519,11 @@ int es_media_analyze(const char *path, const es_decode_options *opt, es_media_an
     AVPacket *pkt = NULL;
     int rc = -1, ret;
     memset(out, 0, sizeof *out);
+    if (opt && opt->reduce_frames) {
+        out->spans.threshold = opt->split_threshold;
+        out->spans.split_times = opt->split_times;
+        out->spans.n_split_times = opt->split_times ? opt->n_split_times : 0;
+    }
     d.path = path;
     d.opt = opt;
     d.out = out;
@@ -587,16 +599,16 @@ int es_media_analyze(const char *path, const es_decode_options *opt, es_media_an
         if (d.block_n >= SUB_SAMPLES && audio_block(&d) < 0) goto end;
     }
 
-    if (out->n_frames == 0) {
+    if (d.n_video == 0) {
         es_fail("%s: no decodable video frames%s", path, read_error ? " (damaged or truncated file)" : "");
         goto end;
     }
-    info->n_frames = out->n_frames;
+    info->n_frames = d.n_video;
     info->groups = d.gop ? es_gopdec_groups(d.gop) : 0;
     info->has_audio = d.adec && !d.audio_off && d.audio_started;
     if (info->fps <= 0) {
-        double span = out->frames[out->n_frames - 1].time - out->frames[0].time;
-        info->fps = out->n_frames > 1 && span > 0 ? (out->n_frames - 1) / span : 25.0;
+        double span = d.last_time - d.first_time;
+        info->fps = d.n_video > 1 && span > 0 ? (d.n_video - 1) / span : 25.0;
     }
     /* Duration: the video stream's own when it has one and it agrees with what decoded (last
      * frame time plus its duration); else the decoded extent, which is what a copy of the video
@@ -634,8 +646,36 @@ end:
     return rc;
 }
 
+int es_frame_spans_add(es_frame_spans *s, const es_frame_stats *f)
+{
+    int split = s->n == 0 || (double)f->scene > s->threshold;
+    while (s->next_split < s->n_split_times && f->time >= s->split_times[s->next_split]) {
+        s->next_split++;
+        split = 1;
+    }
+    if (split) {
+        if (es_grow((void **)&s->items, &s->cap, s->n + 1, sizeof *s->items) < 0) return -1;
+        s->items[s->n++] = (es_frame_span){.start = f->time, .first_scene = f->scene};
+    }
+    es_frame_span *sp = &s->items[s->n - 1];
+    sp->n_frames++;
+    sp->brightness += f->brightness;
+    sp->saturation += f->saturation;
+    sp->colourfulness += f->colourfulness;
+    sp->warmth += f->warmth;
+    sp->motion += f->motion;
+    return 0;
+}
+
+void es_frame_spans_free(es_frame_spans *s)
+{
+    free(s->items);
+    memset(s, 0, sizeof *s);
+}
+
 void es_media_analysis_free(es_media_analysis *a)
 {
+    es_frame_spans_free(&a->spans);
     free(a->frames);
     free(a->audio);
     memset(a, 0, sizeof *a);

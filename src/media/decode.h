@@ -2,7 +2,8 @@
  * read once: per-frame scene score (FFmpeg select's definition) and cheap colour / motion
  * statistics, per-100-ms audio loudness and onset strength, and optional small RGB frames at a
  * fixed rate handed to a callback (faces, thumbnails). Only the statistics are kept, never
- * whole frames, so memory stays small for long films. */
+ * whole frames; with reduce_frames, the frames' statistics are summed into spans as they come,
+ * so memory does not grow with the number of frames. */
 #ifndef ES_MEDIA_DECODE_H
 #define ES_MEDIA_DECODE_H
 
@@ -23,6 +24,29 @@ typedef struct {
     float warmth;         /* mean R - mean B, -1..1 (positive = warm) */
     float motion;         /* mean |luma difference| vs the previous frame on the small image, 0..1 */
 } es_frame_stats;
+
+/* Frame statistics summed over a span: consecutive frames that no possible scene boundary
+ * divides. A span starts at the first frame, at every frame whose scene score exceeds the split
+ * threshold (every cut that detection can choose) and at the first frame at or after each split
+ * time (cuts the user gives), so any scene between such boundaries is a whole number of spans
+ * and its sums are exact. */
+typedef struct {
+    double start;         /* time of its first frame */
+    float first_scene;    /* scene score of its first frame */
+    size_t n_frames;
+    double brightness, saturation, colourfulness, warmth, motion; /* sums over its frames */
+} es_frame_span;
+
+typedef struct {
+    es_frame_span *items; size_t n, cap;
+    double threshold;     /* a frame whose scene score exceeds this starts a span (NaN: none) */
+    const double *split_times; size_t n_split_times; /* ascending; borrowed */
+    size_t next_split;    /* the first split time no frame has reached yet */
+} es_frame_spans;
+
+/* Adds a frame (frames in time order) to the spans. Returns 0, or -1 when out of memory. */
+int es_frame_spans_add(es_frame_spans *s, const es_frame_stats *f);
+void es_frame_spans_free(es_frame_spans *s);
 
 #define ES_DECODE_MAX_PIXELS (8192LL * 8192) /* largest picture decoded: over twice 8K UHD; a
                                                * larger declared size is refused, not allocated */
@@ -62,7 +86,8 @@ typedef struct {
 
 typedef struct {
     es_media_info info;
-    es_frame_stats *frames; size_t n_frames, cap_frames; /* presentation order */
+    es_frame_stats *frames; size_t n_frames, cap_frames; /* presentation order; empty with reduce_frames */
+    es_frame_spans spans;  /* with reduce_frames only */
     es_audio_block *audio;  size_t n_audio, cap_audio;   /* consecutive blocks; empty without audio */
 } es_media_analysis;
 
@@ -83,6 +108,11 @@ typedef struct {
      * consumer (0: never). On a small picture the face nets cost nearly as much as decoding:
      * 30 min of 320x180 analysed in 9.2 s with one decoder against 10.5 s with two. */
     long long spare_cpu_below_pixels;
+    /* 1: sum the frames' statistics into spans (out->spans, split as below) instead of keeping
+     * each frame's (out->frames), so memory grows with the cut candidates, not the frames. */
+    int reduce_frames;
+    double split_threshold;                          /* see es_frame_spans */
+    const double *split_times; size_t n_split_times; /* ascending; must outlive the call */
 } es_decode_options;
 
 /* Decodes `path` once and fills *out (zeroed first; opt may be NULL for video stats only).

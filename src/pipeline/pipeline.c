@@ -40,18 +40,19 @@ void es_pipeline_progress(void *user, double fraction)
 static int find_boundaries(es_pipeline *p)
 {
     const es_media_analysis *a = &p->analysis;
+    const es_frame_spans *sp = &a->spans; /* a frame over the threshold starts a span */
     size_t cap = 0;
-    for (size_t i = 0; i < a->n_frames; i++) {
-        if (!(a->frames[i].scene > p->cut_threshold)) continue;
+    for (size_t i = 0; i < sp->n; i++) {
+        if (!(sp->items[i].first_scene > p->cut_threshold)) continue;
         if (es_grow((void **)&p->peaks, &cap, p->n_peaks + 1, sizeof *p->peaks)) return -1;
-        p->peaks[p->n_peaks++] = a->frames[i].time;
+        p->peaks[p->n_peaks++] = sp->items[i].start;
     }
     if (p->n_peaks) {
         p->peak_scores = es_malloc(p->n_peaks * sizeof *p->peak_scores);
         if (!p->peak_scores) return -1;
         size_t k = 0;
-        for (size_t i = 0; i < a->n_frames; i++)
-            if (a->frames[i].scene > p->cut_threshold) p->peak_scores[k++] = a->frames[i].scene;
+        for (size_t i = 0; i < sp->n; i++)
+            if (sp->items[i].first_scene > p->cut_threshold) p->peak_scores[k++] = sp->items[i].first_scene;
     }
 
     const double *src = p->user_cuts_given ? p->user_cuts : p->peaks;
@@ -138,6 +139,7 @@ int es_pipeline_analyze(es_pipeline *p)
         snprintf(p->faces_status, sizeof p->faces_status, "off");
     }
     if (es_sampler_init(&p->sampler, p->face_model)) return -1;
+    p->sampler.spans = &p->analysis.spans; /* faces summed per frame span */
     if (!p->analysis_quiet) es_progress_stage("decode");
     es_decode_options opt = {
         .want_audio = 1,
@@ -147,6 +149,11 @@ int es_pipeline_analyze(es_pipeline *p)
         .user = &p->sampler,
         .on_progress = p->analysis_quiet ? NULL : es_pipeline_progress,
         .spare_cpu_below_pixels = p->face_model ? ES_FACE_SPARE_CPU_PIXELS : 0,
+        /* frames summed between cut candidates and given cuts: memory independent of length */
+        .reduce_frames = 1,
+        .split_threshold = p->cut_threshold,
+        .split_times = p->user_cuts_given ? p->user_cuts : NULL,
+        .n_split_times = p->user_cuts_given ? p->n_user_cuts : 0,
     };
     if (es_media_analyze(p->input, &opt, &p->analysis)) return -1;
     double decoded = es_now();

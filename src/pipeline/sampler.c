@@ -57,17 +57,33 @@ static int worth_a_look(es_sampler *s, double time, const uint8_t *rgb, int w, i
 
 /* Runs on the worker thread, which alone touches samples and face_seconds until it is joined.
  * Returns 0, or -1 with the reason in this thread's es_error(). */
-static int add_faces(es_sampler *s, double time, const uint8_t *rgb, int w, int h, int stride)
+/* Adds the sample to its group: a new group when its frame span changes. */
+static int add_to_group(es_sampler *s, const es_face_sample *fs, size_t group)
+{
+    if (!s->n_groups || group != s->last_group) {
+        if (es_grow((void **)&s->groups, &s->cap_groups, s->n_groups + 1, sizeof *s->groups)) return -1;
+        s->groups[s->n_groups++] = (es_face_group){.start = fs->time};
+        s->last_group = group;
+    }
+    es_face_group *g = &s->groups[s->n_groups - 1];
+    g->samples++;
+    g->looks += (size_t)fs->looked;
+    g->faces += fs->faces;
+    g->area += fs->largest_area;
+    g->weight += fs->weight;
+    for (int e = 0; e < ES_EMO_COUNT; e++) g->expressions[e] += fs->weight * fs->expressions[e];
+    return 0;
+}
+
+static int add_faces(es_sampler *s, double time, size_t group, const uint8_t *rgb, int w, int h, int stride)
 {
     int look = worth_a_look(s, time, rgb, w, h, stride);
-    if (es_grow((void **)&s->samples, &s->cap_samples, s->n_samples + 1, sizeof *s->samples)) return -1;
-    es_face_sample *fs = &s->samples[s->n_samples];
+    es_face_sample *fs = &s->last;
     if (!look) { /* hold the last look's result: same shot, no face lately */
-        *fs = s->samples[s->n_samples - 1];
         fs->time = time;
         fs->looked = 0;
         s->n_samples++;
-        return 0;
+        return add_to_group(s, fs, group);
     }
     es_face faces[MAX_FACES];
     double t0 = es_now();
@@ -92,7 +108,7 @@ static int add_faces(es_sampler *s, double time, const uint8_t *rgb, int w, int 
     if (fs->weight > 0)
         for (int k = 0; k < ES_EMO_COUNT; k++) fs->expressions[k] /= fs->weight;
     fs->weight = fmin(fs->weight, 1.0);
-    return 0;
+    return add_to_group(s, fs, group);
 }
 
 /* Keeps the first failure's message (either thread); call with the lock held when the worker runs. */
@@ -113,7 +129,7 @@ static void *face_worker(void *arg)
         pthread_mutex_unlock(&s->lock);
         /* the slot stays owned by this thread until it is released below; after a failure the
          * queue is only drained, so the decoder never waits on a dead worker */
-        int r = skip ? 0 : add_faces(s, slot->time, slot->rgb, slot->width, slot->height, slot->width * 3);
+        int r = skip ? 0 : add_faces(s, slot->time, slot->group, slot->rgb, slot->width, slot->height, slot->width * 3);
         pthread_mutex_lock(&s->lock);
         if (r) {
             s->worker_failed = 1;
@@ -153,6 +169,9 @@ static int enqueue(es_sampler *s, double time, const uint8_t *rgb, int w, int h,
     slot->width = w;
     slot->height = h;
     slot->time = time;
+    /* the frame was added to the analysis' spans before it was sampled */
+    slot->group = s->spans && s->spans->n ? s->spans->n - 1 : s->n_queued;
+    s->n_queued++;
     pthread_mutex_lock(&s->lock);
     s->count++;
     pthread_cond_broadcast(&s->changed);
@@ -278,15 +297,15 @@ void es_sampler_apply(const es_sampler *s, es_scene_affect *scenes, size_t n_sce
         es_scene_affect *sc = &scenes[k];
         double faces = 0, area = 0, weight = 0, expr[ES_EMO_COUNT] = {0};
         size_t count = 0;
-        while (i < s->n_samples && s->samples[i].time < sc->start) i++;
-        for (; i < s->n_samples && (s->samples[i].time < sc->end || k + 1 == n_scenes); i++) {
-            const es_face_sample *fs = &s->samples[i];
-            count++;
-            sc->face_looks += (size_t)fs->looked;
-            faces += fs->faces;
-            area += fs->largest_area;
-            weight += fs->weight;
-            for (int e = 0; e < ES_EMO_COUNT; e++) expr[e] += fs->weight * fs->expressions[e];
+        while (i < s->n_groups && s->groups[i].start < sc->start) i++;
+        for (; i < s->n_groups && (s->groups[i].start < sc->end || k + 1 == n_scenes); i++) {
+            const es_face_group *g = &s->groups[i];
+            count += g->samples;
+            sc->face_looks += g->looks;
+            faces += g->faces;
+            area += g->area;
+            weight += g->weight;
+            for (int e = 0; e < ES_EMO_COUNT; e++) expr[e] += g->expressions[e];
         }
         sc->face_frames = count;
         if (!count) continue;
@@ -309,6 +328,6 @@ void es_sampler_free(es_sampler *s)
 {
     stop_worker(s);
     for (size_t i = 0; i < s->n_thumbs; i++) free(s->thumbs[i].rgb);
-    free(s->samples);
+    free(s->groups);
     memset(s, 0, sizeof *s);
 }

@@ -1,7 +1,8 @@
 /* What the decode pass hands over at a low frame rate: faces with their expressions (when the
  * face models are installed) and small thumbnails for the timeline. Faces are summarised per
- * sampled frame and later averaged per scene; thumbnails are kept at a spacing that widens as
- * the video gets longer, so memory stays bounded. The face nets run on a worker thread fed
+ * sampled frame and summed per frame span (see es_frame_spans) as they come, then per scene;
+ * thumbnails are kept at a spacing that widens as the video gets longer, so memory stays
+ * bounded. The face nets run on a worker thread fed
  * through a small queue of frame copies, so they overlap with decoding instead of stalling it. */
 #ifndef ES_SAMPLER_H
 #define ES_SAMPLER_H
@@ -53,6 +54,15 @@ typedef struct {
     int looked;                         /* 1: the nets ran on this frame; 0: held from the last */
 } es_face_sample;
 
+/* Face figures summed over the consecutive samples of one frame span (scene boundaries fall
+ * only at span starts, so a group lies inside one scene). */
+typedef struct {
+    double start;                       /* time of its first sample */
+    size_t samples, looks;              /* samples, and those the nets ran on */
+    double faces, area, weight;         /* sums over samples: faces, largest face's share, weight */
+    double expressions[ES_EMO_COUNT];   /* sum over samples of weight x probabilities */
+} es_face_group;
+
 typedef struct {
     double time;
     int width, height;
@@ -64,6 +74,7 @@ typedef struct {
     size_t cap;
     int width, height;
     double time;
+    size_t group;                       /* the frame span it belongs to (see es_sampler.spans) */
 } es_sample_slot;
 
 typedef struct {
@@ -79,7 +90,14 @@ typedef struct {
     int worker_failed;                  /* a frame could not be analysed: the rest are skipped */
     char error[256];                    /* the first failure's message */
     /* written by the worker alone until es_sampler_finish joins it */
-    es_face_sample *samples; size_t n_samples, cap_samples;
+    /* decode thread: the analysis' frame spans, set before decoding; NULL makes every sample a
+     * group of its own */
+    const es_frame_spans *spans;
+    size_t n_queued;                    /* decode thread: samples handed over */
+    es_face_sample last;                /* worker: the previous sample (held when not looked) */
+    size_t n_samples;                   /* worker: samples analysed */
+    es_face_group *groups; size_t n_groups, cap_groups; /* worker until joined */
+    size_t last_group;
     es_thumb thumbs[ES_MAX_THUMBS]; size_t n_thumbs;
     double thumb_interval, next_thumb;  /* seconds between kept thumbnails */
     double face_seconds;                /* time spent in the face nets */
@@ -101,7 +119,7 @@ int es_sampler_finish(es_sampler *s);
 /* An es_decode_options.on_sample callback; user is the es_sampler. */
 void es_sampler_on_frame(void *user, double time, const uint8_t *rgb, int width, int height, int stride);
 
-/* Fills the face fields of each scene from the samples inside it. */
+/* Fills the face fields of each scene from the sample groups inside it. */
 void es_sampler_apply(const es_sampler *s, es_scene_affect *scenes, size_t n_scenes);
 
 /* The kept thumbnail nearest to time t, or NULL when there is none. */

@@ -57,9 +57,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     int samples = 0;
     es_decode_options opt = {.want_audio = 1, .sample_fps = 2, .sample_max_width = 48,
                              .on_sample = on_sample, .user = &samples, .on_progress = on_progress};
+    /* a third of the inputs sum the frames into spans instead of keeping each */
+    static const double given_cut = 1.0;
+    opt.reduce_frames = size % 3 == 0;
+    opt.split_threshold = 0.27;
+    opt.split_times = &given_cut;
+    opt.n_split_times = 1;
     es_media_analysis a;
     if (es_media_analyze(path, &opt, &a) == 0) {
-        if (a.n_frames == 0 || a.info.n_frames != a.n_frames) abort();
+        size_t spanned = 0;
+        for (size_t i = 0; i < a.spans.n; i++) {
+            const es_frame_span *sp = &a.spans.items[i];
+            if (!sp->n_frames || !isfinite(sp->start) || (i && sp->start < a.spans.items[i - 1].start)) abort();
+            if (!(sp->brightness >= 0 && sp->brightness <= (double)sp->n_frames)) abort();
+            spanned += sp->n_frames;
+        }
+        if (opt.reduce_frames ? spanned != a.info.n_frames || a.n_frames : a.spans.n) abort();
+        if (a.info.n_frames == 0 || (!opt.reduce_frames && a.info.n_frames != a.n_frames)) abort();
         if (!isfinite(a.info.duration) || a.info.duration <= 0) abort();
         if (!isfinite(a.info.fps) || a.info.fps <= 0) abort();
         for (size_t i = 0; i < a.n_frames; i++) {
