@@ -103,6 +103,10 @@ rss1=$(peak_mb "$bin" score "$minute" -o "$work/long-out.mp4" --composer rules -
 an1=$(peak_mb "$bin" analyze "$minute" -q); an120=$(peak_mb "$bin" analyze "$film" -q)
 ff_rss() { peak_mb ffmpeg -nostdin -v error -i "$1" -map 0:v -vf "select='gt(scene,0.27)'" -f null - -map 0:a -f null -; }
 ff1=$(ff_rss "$minute"); ff120=$(ff_rss "$film")
+# score writes an MP4 too: FFmpeg's own remux of the same files (video copied, sound to AAC)
+# holds both files' packet indexes, as score does
+ff_mux_rss() { peak_mb ffmpeg -nostdin -v error -y -i "$1" -map 0:v -map 0:a -c:v copy -c:a aac "$work/long-ff.mp4"; }
+fm1=$(ff_mux_rss "$minute"); fm120=$(ff_mux_rss "$film"); rm -f "$work/long-ff.mp4"
 echo "### long films (320x180, 25 fps test pattern with a tone; --composer rules)"
 echo
 printf '| figure | value |\n|---|---:|\n'
@@ -113,6 +117,8 @@ printf '| peak RSS of score, 30 min, MB (target <= 300) | %.0f |\n' "$rss30"
 printf '| its wall time, s | %.1f |\n' "$long_time"
 printf '| peak RSS of score, 2 hours, MB (target <= 300) | %.0f |\n' "$rss120"
 printf '| peak RSS of score, 1 min, MB | %.0f |\n' "$rss1"
+printf '| peak RSS of an ffmpeg remux (video copied, sound to AAC), 1 min / 2 hours, MB | %.0f / %.0f |\n' "$fm1" "$fm120"
+printf '| growth from 1 min to 2 hours, score less the ffmpeg remux, MB | %.0f |\n' "$(echo "($rss120 - $rss1) - ($fm120 - $fm1)" | bc -l)"
 printf '| peak RSS of analyze, 1 min / 2 hours, MB | %.0f / %.0f |\n' "$an1" "$an120"
 printf '| peak RSS of the ffmpeg scene pass, 1 min / 2 hours, MB | %.0f / %.0f |\n' "$ff1" "$ff120"
 printf '| growth from 1 min to 2 hours, analyze less ffmpeg, MB | %.0f |\n' "$(echo "($an120 - $an1) - ($ff120 - $ff1)" | bc -l)"
