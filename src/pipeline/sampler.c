@@ -55,8 +55,6 @@ static int worth_a_look(es_sampler *s, double time, const uint8_t *rgb, int w, i
     return look;
 }
 
-/* Runs on the worker thread, which alone touches samples and face_seconds until it is joined.
- * Returns 0, or -1 with the reason in this thread's es_error(). */
 /* Adds the sample to its group: a new group when its frame span changes. */
 static int add_to_group(es_sampler *s, const es_face_sample *fs, size_t group)
 {
@@ -75,6 +73,8 @@ static int add_to_group(es_sampler *s, const es_face_sample *fs, size_t group)
     return 0;
 }
 
+/* Runs on the worker thread, which alone touches the groups, the last sample and face_seconds
+ * until it is joined. Returns 0, or -1 with the reason in this thread's es_error(). */
 static int add_faces(es_sampler *s, double time, size_t group, const uint8_t *rgb, int w, int h, int stride)
 {
     int look = worth_a_look(s, time, rgb, w, h, stride);
