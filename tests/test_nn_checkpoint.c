@@ -173,6 +173,33 @@ static void test_handmade(void)
         /* round trip of the encoder on those values and on a subnormal */
         CHECK(es_float_to_half(1.5f) == 0x3e00 && es_float_to_half(65504.0f) == 0x7bff && es_float_to_half(70000.0f) == 0x7c00);
         CHECK(es_half_to_float(0x0001) == ldexpf(1, -24) && es_float_to_half(ldexpf(1, -24)) == 0x0001);
+        /* the batch converter (F16C where built with it) against the scalar one: every sign,
+         * exponent and top mantissa bits, with the low bits at and around each rounding tie,
+         * and a stride through all patterns; NaN only needs to stay NaN of the same sign */
+        {
+            enum { N = 1 << 16 };
+            static const uint32_t lows[] = {0, 1, 0x0fff, 0x1000, 0x1001, 0x1fff, 0x2000, 0x3000, 0x5a5a};
+            float *xs = malloc(N * sizeof *xs);
+            uint16_t *hs = malloc(N * sizeof *hs);
+            long bad = 0;
+            for (int pass = 0; xs && hs && pass < (int)(sizeof lows / sizeof lows[0]) + 64; pass++) {
+                for (uint32_t i = 0; i < N; i++) {
+                    uint32_t bits = pass < (int)(sizeof lows / sizeof lows[0]) ? i << 16 | lows[pass]
+                                                                          : (uint32_t)((i + (uint32_t)pass * N) * 65599u);
+                    memcpy(&xs[i], &bits, 4);
+                }
+                es_floats_to_half(xs, hs, N - 3); /* an odd count: the scalar tail too */
+                for (uint32_t i = 0; i < N - 3; i++) {
+                    uint16_t want = es_float_to_half(xs[i]);
+                    if (isnan(xs[i]) ? (hs[i] & 0x7c00) != 0x7c00 || !(hs[i] & 0x3ff) || (hs[i] ^ want) & 0x8000
+                                     : hs[i] != want)
+                        bad++;
+                }
+            }
+            CHECK(xs && hs && bad == 0);
+            free(xs);
+            free(hs);
+        }
         es_checkpoint_free(hc);
         free(hz.b);
         for (int i = 0; i < 3; i++) free(h[i].data.b);

@@ -1,7 +1,8 @@
-/* es_pipeline_score with the music made while the video decodes: the same notes, chords and
- * samples as the plain order (analyse, compose, render), both when the stated duration holds
- * (the music made ahead is kept) and when the decoded picture is shorter than the header says
- * (half-faststart.mp4 states 20 s and decodes 3.92 s: the music is made again), with the
+/* es_pipeline_score with the music made and delivered while the video decodes: the same notes,
+ * chords and delivered samples as the plain order (analyse, compose, render, deliver), both when
+ * the stated duration holds (the music made ahead is kept, delivered once) and when the decoded
+ * picture is shorter than the header says (half-faststart.mp4 states 20 s and decodes 3.92 s:
+ * the music is made and delivered again, and the last delivery is the plain one), with the
  * built-in composer and with the bundled model. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,7 +16,31 @@
 static const double cuts[] = {5.0, 9.5};
 static const emsync_scene_mood moods[] = {{0, 0.5, 0.2}, {9.5, -0.6, 0.7}};
 
-static int score(const char *clip, emsync_composer composer, int ahead, es_pipeline *p)
+/* What a delivery saw: every sample of the music, and the duration it was given. */
+typedef struct {
+    int calls;
+    float *pcm;
+    size_t frames;
+    double duration;
+} delivered;
+
+static int take_samples(es_pipeline *src, void *user)
+{
+    delivered *d = user;
+    d->calls++;
+    free(d->pcm);
+    d->pcm = NULL;
+    d->frames = 0;
+    d->duration = src->analysis.info.duration;
+    int64_t n = es_music_frames(src->music);
+    if (!(d->pcm = malloc(2 * (size_t)n * sizeof *d->pcm + 1))) return -1;
+    long got;
+    while ((got = es_music_read(src->music, d->pcm + 2 * d->frames, (size_t)(n - (int64_t)d->frames))) > 0)
+        d->frames += (size_t)got;
+    return got < 0 ? -1 : 0;
+}
+
+static int score_delivered(const char *clip, emsync_composer composer, int ahead, es_pipeline *p, delivered *d)
 {
     es_pipeline_init(p);
     p->input = clip;
@@ -30,9 +55,14 @@ static int score(const char *clip, emsync_composer composer, int ahead, es_pipel
     p->seed = 7;
     p->composer = composer;
     p->candidates = 1;
-    int rc = es_pipeline_score(p, -16, 3, ahead);
+    int rc = es_pipeline_score(p, -16, 3, ahead, d ? take_samples : NULL, d);
     if (rc) fprintf(stderr, "%s: %s\n", clip, es_error());
     return rc;
+}
+
+static int score(const char *clip, emsync_composer composer, int ahead, es_pipeline *p)
+{
+    return score_delivered(clip, composer, ahead, p, NULL);
 }
 
 /* 1 when both hold the same score and the same finished samples. */
@@ -72,6 +102,19 @@ static void check_clip(const char *name, emsync_composer composer, int ahead_res
     CHECK(!strcmp(plain.composer_used, ahead.composer_used));
     es_pipeline_free(&plain);
     es_pipeline_free(&ahead);
+
+    /* delivered: once in the plain order; ahead, once when kept and twice when made again, the
+     * last time with the decoded duration and the plain order's samples */
+    delivered dp = {0}, da = {0};
+    CHECK(score_delivered(clip, composer, 0, &plain, &dp) == 0 && dp.calls == 1);
+    CHECK(score_delivered(clip, composer, 1, &ahead, &da) == 0 && da.calls == (ahead_result == 1 ? 1 : 2));
+    CHECK(dp.frames > 0 && dp.frames == (size_t)es_music_frames(plain.music) && da.frames == dp.frames);
+    CHECK(da.duration == plain.analysis.info.duration && dp.duration == da.duration);
+    CHECK(dp.pcm && da.pcm && !memcmp(dp.pcm, da.pcm, 2 * dp.frames * sizeof *dp.pcm));
+    free(dp.pcm);
+    free(da.pcm);
+    es_pipeline_free(&plain);
+    es_pipeline_free(&ahead);
 }
 
 int main(void)
@@ -98,7 +141,7 @@ int main(void)
     p.cut_threshold = 0.27;
     p.min_cut_gap = 4;
     p.composer = EMSYNC_COMPOSER_RULES;
-    CHECK(es_pipeline_score(&p, -16, 3, 1) == 0 && p.composed_ahead == 0 && p.n_bounds > 0);
+    CHECK(es_pipeline_score(&p, -16, 3, 1, NULL, NULL) == 0 && p.composed_ahead == 0 && p.n_bounds > 0);
     es_pipeline_free(&p);
 
     /* not a video: the analysis's own error, and no music */

@@ -11,6 +11,10 @@
 
 #include "core/error.h"
 
+#if defined(__F16C__) && defined(__AVX__)
+#include <immintrin.h>
+#endif
+
 typedef struct {
     const char *name; size_t name_len;
     const uint8_t *data; size_t size;
@@ -67,6 +71,16 @@ uint16_t es_float_to_half(float f)
     uint32_t v = ((ax >> 13) - (112u << 10)), rem = ax & 0x1fff;
     if (rem > 0x1000 || (rem == 0x1000 && (v & 1))) v++;
     return (uint16_t)(sign | v);
+}
+
+void es_floats_to_half(const float *x, uint16_t *h, size_t n)
+{
+    size_t i = 0;
+#if defined(__F16C__) && defined(__AVX__)
+    for (; i + 8 <= n; i += 8)
+        _mm_storeu_si128((__m128i *)(h + i), _mm256_cvtps_ph(_mm256_loadu_ps(x + i), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+#endif
+    for (; i < n; i++) h[i] = es_float_to_half(x[i]);
 }
 
 float es_bf16_to_float(uint16_t h)

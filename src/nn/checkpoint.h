@@ -53,6 +53,10 @@ void es_checkpoint_free(es_checkpoint *c);
 /* Scalar conversions used by the loader and the fp16 kernels. */
 float es_half_to_float(uint16_t h);
 uint16_t es_float_to_half(float f);
+/* h[i] = es_float_to_half(x[i]) for n values, eight at a time where the CPU converts them
+ * (F16C rounds to nearest even as es_float_to_half does; a NaN stays a NaN of the same sign,
+ * its payload not kept alike). */
+void es_floats_to_half(const float *x, uint16_t *h, size_t n);
 float es_bf16_to_float(uint16_t h);
 
 #endif

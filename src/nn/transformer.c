@@ -24,6 +24,9 @@
 
 #define PANEL 16
 #define CHUNK_ROWS 64   /* rows per prefill pass over the weights */
+#ifndef NORM_SPLIT_ROWS
+#define NORM_SPLIT_ROWS 4 /* rows from which the residual and layer norm are split over the pool */
+#endif
 
 typedef struct {
     int n, k, npad;     /* outputs, inputs, outputs rounded up to PANEL */
@@ -44,6 +47,7 @@ struct es_nn_model {
     float *emb;                         /* vocab x d */
     float *c_w1[2], *c_b1[2], *c_w2[2], *c_b2[2], *c_null[2];
     float *t_w1, *t_b1, *t_w2, *t_b2;   /* ff_times_to_chord */
+    float *t_w2t;                       /* t_w2 transposed (d/4 x d/2), for the fast input rows */
     float *pe;                          /* context x d/2 */
     layer *layers;
     linear out;
@@ -211,8 +215,11 @@ es_nn_model *es_nn_model_load(const char *path, es_nn_format format, int n_threa
     if (!(m->t_w1 = get_f32(&L, "ff_times_to_chord.0.weight", 2, d / 4, 1, 0)) ||
         !(m->t_b1 = get_f32(&L, "ff_times_to_chord.0.bias", 1, d / 4, 0, 0)) ||
         !(m->t_w2 = get_f32(&L, "ff_times_to_chord.2.weight", 2, d / 2, d / 4, 0)) ||
-        !(m->t_b2 = get_f32(&L, "ff_times_to_chord.2.bias", 1, d / 2, 0, 0)))
+        !(m->t_b2 = get_f32(&L, "ff_times_to_chord.2.bias", 1, d / 2, 0, 0)) ||
+        !(m->t_w2t = es_malloc((size_t)(d / 2) * (d / 4) * sizeof *m->t_w2t)))
         goto end;
+    for (int i = 0; i < d / 2; i++)
+        for (int j = 0; j < d / 4; j++) m->t_w2t[(size_t)j * (d / 2) + i] = m->t_w2[(size_t)i * (d / 4) + j];
     if (hp->n_layers < 1) { es_fail("%s: no encoder layers", path); goto end; }
     m->layers = es_calloc((size_t)hp->n_layers, sizeof *m->layers);
     if (!m->layers) goto end;
@@ -265,7 +272,7 @@ void es_nn_model_free(es_nn_model *m)
         free(ly->E); free(ly->ln1_w); free(ly->ln1_b); free(ly->ln2_w); free(ly->ln2_b);
     }
     free(m->layers);
-    free(m->t_w1); free(m->t_b1); free(m->t_w2); free(m->t_b2);
+    free(m->t_w1); free(m->t_b1); free(m->t_w2); free(m->t_b2); free(m->t_w2t);
     for (int k = 0; k < 2; k++) { free(m->c_w1[k]); free(m->c_b1[k]); free(m->c_w2[k]); free(m->c_b2[k]); free(m->c_null[k]); }
     free(m->pe);
     free(m->emb);
@@ -279,7 +286,9 @@ size_t es_nn_model_stream_bytes(const es_nn_model *m) { return m->stream_bytes; 
 /* ---------- shared pieces ---------- */
 
 /* Input row for token t at position pos: embedding * sqrt(d) + [pe[pos] | times_to_chord(Δ)]. */
-static void input_row(const es_nn_model *m, int token, int pos, float delta, double valence, double arousal, float *x)
+/* The input row of a token (or of condition -1 - k): embedding, position, and the boundary
+ * offset's small MLP. The naive forward's version, one output at a time. */
+static void input_row_naive(const es_nn_model *m, int token, int pos, float delta, double valence, double arousal, float *x)
 {
     int d = m->hp.d_model, d2 = d / 2, d4 = d / 4;
     if (token >= 0) {
@@ -308,6 +317,33 @@ static void input_row(const es_nn_model *m, int token, int pos, float delta, dou
         x[i] += m->pe[(size_t)pos * d2 + i];
         x[d2 + i] += o;
     }
+}
+
+/* The same row with the offset MLP eight outputs at a time over the transposed weights: each
+ * output sums the same products in the same order, multiply then add, so the row is equal bit
+ * for bit (the decoder feeds one such row per token, serially). */
+static void input_row(const es_nn_model *m, int token, int pos, float delta, double valence, double arousal, float *x)
+{
+#if ES_SIMD
+    int d = m->hp.d_model, d2 = d / 2, d4 = d / 4;
+    if (token >= 0 && d2 % 8 == 0) {
+        float sc = sqrtf((float)d);
+        for (int i = 0; i < d; i++) x[i] = m->emb[(size_t)token * d + i] * sc;
+        float hid[1024];
+        float in = 8.0f - delta;
+        for (int j = 0; j < d4; j++) { float v = m->t_w1[j] * in + m->t_b1[j]; hid[j] = v > 0 ? v : 0; }
+        const float *pe = m->pe + (size_t)pos * d2;
+        for (int i = 0; i < d2; i += 8) {
+            __m256 o = _mm256_loadu_ps(m->t_b2 + i);
+            for (int j = 0; j < d4; j++)
+                o = _mm256_add_ps(o, _mm256_mul_ps(_mm256_loadu_ps(m->t_w2t + (size_t)j * d2 + i), _mm256_set1_ps(hid[j])));
+            _mm256_storeu_ps(x + i, _mm256_add_ps(_mm256_loadu_ps(x + i), _mm256_loadu_ps(pe + i)));
+            _mm256_storeu_ps(x + d2 + i, _mm256_add_ps(_mm256_loadu_ps(x + d2 + i), o));
+        }
+        return;
+    }
+#endif
+    input_row_naive(m, token, pos, delta, valence, arousal, x);
 }
 
 static void layer_norm(float *x, const float *w, const float *b, int d)
@@ -345,7 +381,7 @@ int es_nn_forward_naive(const es_nn_model *m, const int *tokens, const float *de
     float *ff = es_malloc((size_t)hp->d_ff * sizeof *ff), *p = es_malloc((size_t)L * sizeof *p);
     if (!x || !qkv || !att || !tmp || !ff || !p) goto end;
     for (int r = 0; r < L; r++)
-        input_row(m, r < 2 ? -1 - r : tokens[r - 2], r, r < 2 ? deltas[0] : deltas[r - 2], valence, arousal, x + (size_t)r * d);
+        input_row_naive(m, r < 2 ? -1 - r : tokens[r - 2], r, r < 2 ? deltas[0] : deltas[r - 2], valence, arousal, x + (size_t)r * d);
     for (int li = 0; li < hp->n_layers; li++) {
         const layer *ly = &m->layers[li];
         for (int r = 0; r < L; r++) naive_linear(m, &ly->qkv, x + (size_t)r * d, qkv + (size_t)r * 3 * d, 0);
@@ -455,6 +491,38 @@ static void panel1(const void *w, int half, int K, const float *x, float *y, con
     }
     store16(y, _mm256_add_ps(a0, b0), _mm256_add_ps(a1, b1), bias, relu);
 }
+/* 16 outputs of one panel for 3 rows (a decoding step with three candidates), each row summed
+ * as panel1 sums it (even and odd k apart, then together), so a row's outputs do not depend on
+ * whether it is computed alone or beside two others; the panel's weights are read once for
+ * the three. */
+static void panel3(const void *w, int half, int K, const float *x, int ldx, float *y, int ldy, const float *bias, int relu)
+{
+    const float *x0 = x, *x1 = x + ldx, *x2 = x + 2 * ldx;
+    __m256 a00 = _mm256_setzero_ps(), a01 = a00, b00 = a00, b01 = a00; /* row 0: even k, odd k */
+    __m256 a10 = a00, a11 = a00, b10 = a00, b11 = a00;
+    __m256 a20 = a00, a21 = a00, b20 = a00, b21 = a00;
+    int k = 0;
+    for (; k + 1 < K; k += 2) {
+        __m256 w0 = load_w8(w, half, (size_t)k * 16), w1 = load_w8(w, half, (size_t)k * 16 + 8), v;
+        v = _mm256_broadcast_ss(x0 + k); a00 = _mm256_fmadd_ps(v, w0, a00); a01 = _mm256_fmadd_ps(v, w1, a01);
+        v = _mm256_broadcast_ss(x1 + k); a10 = _mm256_fmadd_ps(v, w0, a10); a11 = _mm256_fmadd_ps(v, w1, a11);
+        v = _mm256_broadcast_ss(x2 + k); a20 = _mm256_fmadd_ps(v, w0, a20); a21 = _mm256_fmadd_ps(v, w1, a21);
+        w0 = load_w8(w, half, (size_t)k * 16 + 16);
+        w1 = load_w8(w, half, (size_t)k * 16 + 24);
+        v = _mm256_broadcast_ss(x0 + k + 1); b00 = _mm256_fmadd_ps(v, w0, b00); b01 = _mm256_fmadd_ps(v, w1, b01);
+        v = _mm256_broadcast_ss(x1 + k + 1); b10 = _mm256_fmadd_ps(v, w0, b10); b11 = _mm256_fmadd_ps(v, w1, b11);
+        v = _mm256_broadcast_ss(x2 + k + 1); b20 = _mm256_fmadd_ps(v, w0, b20); b21 = _mm256_fmadd_ps(v, w1, b21);
+    }
+    for (; k < K; k++) {
+        __m256 w0 = load_w8(w, half, (size_t)k * 16), w1 = load_w8(w, half, (size_t)k * 16 + 8), v;
+        v = _mm256_broadcast_ss(x0 + k); a00 = _mm256_fmadd_ps(v, w0, a00); a01 = _mm256_fmadd_ps(v, w1, a01);
+        v = _mm256_broadcast_ss(x1 + k); a10 = _mm256_fmadd_ps(v, w0, a10); a11 = _mm256_fmadd_ps(v, w1, a11);
+        v = _mm256_broadcast_ss(x2 + k); a20 = _mm256_fmadd_ps(v, w0, a20); a21 = _mm256_fmadd_ps(v, w1, a21);
+    }
+    store16(y, _mm256_add_ps(a00, b00), _mm256_add_ps(a01, b01), bias, relu);
+    store16(y + ldy, _mm256_add_ps(a10, b10), _mm256_add_ps(a11, b11), bias, relu);
+    store16(y + 2 * ldy, _mm256_add_ps(a20, b20), _mm256_add_ps(a21, b21), bias, relu);
+}
 #else
 static void panel_rows(const void *w, int half, int K, const float *x, int ldx, int R, float *y, int ldy, const float *bias, int relu)
 {
@@ -498,6 +566,10 @@ static void gemm_part(void *arg, int part, int parts)
         int r = 0;
         for (; r + 4 <= g->R; r += 4)
             panel4(w, half, l->k, g->x + (size_t)r * g->ldx, g->ldx, y + (size_t)r * g->ldy, g->ldy, bias, g->relu);
+        if (g->R - r == 3) {
+            panel3(w, half, l->k, g->x + (size_t)r * g->ldx, g->ldx, y + (size_t)r * g->ldy, g->ldy, bias, g->relu);
+            r += 3;
+        }
         for (; r < g->R; r++) panel1(w, half, l->k, g->x + (size_t)r * g->ldx, y + (size_t)r * g->ldy, bias, g->relu);
 #else
         panel_rows(w, half, l->k, g->x, g->ldx, g->R, y, g->ldy, bias, g->relu);
@@ -529,6 +601,16 @@ ALWAYS_INLINE __m256 kv_load8(const void *p, int half, size_t i)
 }
 #endif
 
+#if ES_SIMD
+ALWAYS_INLINE float hsum8(__m256 acc)
+{
+    __m128 v = _mm_add_ps(_mm256_castps256_ps128(acc), _mm256_extractf128_ps(acc, 1));
+    v = _mm_add_ps(v, _mm_movehl_ps(v, v));
+    v = _mm_add_ss(v, _mm_movehdup_ps(v));
+    return _mm_cvtss_f32(v);
+}
+#endif
+
 /* q.k + q.e with one reduction. */
 ALWAYS_INLINE float dot2(const float *q, const void *k, int half, const float *e, int n)
 {
@@ -540,16 +622,38 @@ ALWAYS_INLINE float dot2(const float *q, const void *k, int half, const float *e
             acc = _mm256_fmadd_ps(qv, kv_load8(k, half, (size_t)i), acc);
             acc = _mm256_fmadd_ps(qv, _mm256_loadu_ps(e + i), acc);
         }
-        __m128 v = _mm_add_ps(_mm256_castps256_ps128(acc), _mm256_extractf128_ps(acc, 1));
-        v = _mm_add_ps(v, _mm_movehl_ps(v, v));
-        v = _mm_add_ss(v, _mm_movehdup_ps(v));
-        return _mm_cvtss_f32(v);
+        return hsum8(acc);
     }
 #endif
     float s = 0;
     for (int i = 0; i < n; i++) s += q[i] * kv_get(k, half, (size_t)i) + q[i] * e[i];
     return s;
 }
+
+#if ES_SIMD
+/* dot2 of q with four consecutive keys (rows of K and e), each summed exactly as dot2 sums
+ * it: one key's sum is a chain of dependent multiply-adds, so four at once keep the FMA
+ * units busy where one would wait on each result. n % 8 == 0. */
+ALWAYS_INLINE void dot2x4(const float *q, const void *K, int half, const float *e, int n, float *out)
+{
+    __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+    for (int i = 0; i < n; i += 8) {
+        __m256 qv = _mm256_loadu_ps(q + i);
+        a0 = _mm256_fmadd_ps(qv, kv_load8(K, half, (size_t)i), a0);
+        a0 = _mm256_fmadd_ps(qv, _mm256_loadu_ps(e + i), a0);
+        a1 = _mm256_fmadd_ps(qv, kv_load8(K, half, (size_t)n + i), a1);
+        a1 = _mm256_fmadd_ps(qv, _mm256_loadu_ps(e + n + i), a1);
+        a2 = _mm256_fmadd_ps(qv, kv_load8(K, half, (size_t)2 * n + i), a2);
+        a2 = _mm256_fmadd_ps(qv, _mm256_loadu_ps(e + 2 * n + i), a2);
+        a3 = _mm256_fmadd_ps(qv, kv_load8(K, half, (size_t)3 * n + i), a3);
+        a3 = _mm256_fmadd_ps(qv, _mm256_loadu_ps(e + 3 * n + i), a3);
+    }
+    out[0] = hsum8(a0);
+    out[1] = hsum8(a1);
+    out[2] = hsum8(a2);
+    out[3] = hsum8(a3);
+}
+#endif
 
 /* o[0..dh) = scale * sum_j p[j] * V[j][0..dh): the attention-weighted values of one head,
  * whose cached rows are contiguous. */
@@ -607,7 +711,21 @@ ALWAYS_INLINE void attend(const float *q, const void *K, const void *V, int half
                           int dh, float scale, float *sc, float *o)
 {
     float mx = -INFINITY;
-    for (int j = 0; j <= pos; j++) {
+    int j0 = 0;
+#if ES_SIMD
+    if (dh % 8 == 0)
+        for (; j0 + 4 <= pos + 1; j0 += 4) {
+            float d4[4];
+            dot2x4(q, half ? (const void *)((const uint16_t *)K + (size_t)j0 * dh) : (const void *)((const float *)K + (size_t)j0 * dh),
+                   half, Er + (size_t)j0 * dh, dh, d4);
+            for (int t = 0; t < 4; t++) {
+                float v = tok[j0 + t] == 0 ? -INFINITY : d4[t] * scale;
+                sc[j0 + t] = v;
+                if (v > mx) mx = v;
+            }
+        }
+#endif
+    for (int j = j0; j <= pos; j++) {
         if (tok[j] == 0) { sc[j] = -INFINITY; continue; }
         float v = dot2(q, half ? (const void *)((const uint16_t *)K + (size_t)j * dh) : (const void *)((const float *)K + (size_t)j * dh),
                        half, Er + (size_t)j * dh, dh) * scale;
@@ -647,6 +765,30 @@ static void attn_part(void *arg, int part, int parts)
     }
 }
 
+typedef struct { es_nn_state *s; int R; const float *w, *b; } norm_job;
+
+/* x += tmp, then layer norm, for the rows of this part. */
+static void add_norm_part(void *arg, int part, int parts)
+{
+    const norm_job *n = arg;
+    es_nn_state *s = n->s;
+    int d = s->m->hp.d_model, r0 = (int)((long)n->R * part / parts), r1 = (int)((long)n->R * (part + 1) / parts);
+    for (int r = r0; r < r1; r++) {
+        float *x = s->x + (size_t)r * s->ld_d, *t = s->tmp + (size_t)r * s->ld_d;
+        for (int c = 0; c < d; c++) x[c] += t[c];
+        layer_norm(x, n->w, n->b, d);
+    }
+}
+
+/* Rows are independent, so a prefill's rows are split over the pool; a decoding step's few
+ * rows are cheaper on the calling thread than a hand-off. */
+static void add_norm(es_nn_state *s, int R, const float *w, const float *b)
+{
+    norm_job n = {s, R, w, b};
+    if (R >= NORM_SPLIT_ROWS) es_pool_run(s->m->pool, add_norm_part, &n);
+    else add_norm_part(&n, 0, 1);
+}
+
 /* Runs R prepared rows (s->x, s->row_seq, s->row_pos) through all layers; logits for rows
  * [first_logit, R) go to s->lg. */
 static void run_rows(es_nn_state *s, int R, int first_logit)
@@ -662,8 +804,8 @@ static void run_rows(es_nn_state *s, int R, int first_logit)
                 size_t at = ((((size_t)s->row_seq[r] * hp->n_layers + li) * hp->n_heads + h) * ctx + s->row_pos[r]) * hp->d_head;
                 const float *src = s->qkv + (size_t)r * s->ld_qkv + d + h * hp->d_head;
                 if (s->kv_half) {
-                    uint16_t *kh = (uint16_t *)s->kc + at, *vh = (uint16_t *)s->vc + at;
-                    for (int c = 0; c < hp->d_head; c++) { kh[c] = es_float_to_half(src[c]); vh[c] = es_float_to_half(src[d + c]); }
+                    es_floats_to_half(src, (uint16_t *)s->kc + at, (size_t)hp->d_head);
+                    es_floats_to_half(src + d, (uint16_t *)s->vc + at, (size_t)hp->d_head);
                 } else {
                     memcpy((float *)s->kc + at, src, (size_t)hp->d_head * sizeof(float));
                     memcpy((float *)s->vc + at, src + d, (size_t)hp->d_head * sizeof(float));
@@ -672,18 +814,10 @@ static void run_rows(es_nn_state *s, int R, int first_logit)
         attn_job a = {s, li, R};
         es_pool_run(m->pool, attn_part, &a);
         gemm(s, &ly->o, s->att, s->ld_d, R, s->tmp, s->ld_d, 0);
-        for (int r = 0; r < R; r++) {
-            float *x = s->x + (size_t)r * s->ld_d, *t = s->tmp + (size_t)r * s->ld_d;
-            for (int c = 0; c < d; c++) x[c] += t[c];
-            layer_norm(x, ly->ln1_w, ly->ln1_b, d);
-        }
+        add_norm(s, R, ly->ln1_w, ly->ln1_b);
         gemm(s, &ly->ff1, s->x, s->ld_d, R, s->ff, s->ld_ff, 1);
         gemm(s, &ly->ff2, s->ff, s->ld_ff, R, s->tmp, s->ld_d, 0);
-        for (int r = 0; r < R; r++) {
-            float *x = s->x + (size_t)r * s->ld_d, *t = s->tmp + (size_t)r * s->ld_d;
-            for (int c = 0; c < d; c++) x[c] += t[c];
-            layer_norm(x, ly->ln2_w, ly->ln2_b, d);
-        }
+        add_norm(s, R, ly->ln2_w, ly->ln2_b);
     }
     if (first_logit < R)
         gemm(s, &m->out, s->x + (size_t)first_logit * s->ld_d, s->ld_d, R - first_logit, s->lg, s->ld_lg, 0);

@@ -107,6 +107,35 @@ static int mux_progress(void *user, double fraction)
     return 0;
 }
 
+typedef struct {
+    const char *input, *t_out, *t_wav;
+    es_original_audio original_audio;
+} delivery;
+
+/* The video with the music (and the WAV beside it), into the staged temporary paths; called
+ * again when the music is made again, it replaces them. */
+static int deliver(es_pipeline *src, void *user)
+{
+    const delivery *d = user;
+    es_mux_request mux = {
+        .input_path = d->input,
+        .output_path = d->t_out,
+        .read = es_music_pull,
+        .read_user = src->music,
+        .duration = src->analysis.info.duration,
+        .original_audio = d->original_audio,
+        .progress = mux_progress,
+    };
+    double t0 = es_now();
+    es_progress_stage("mux");
+    if ((d->t_wav && es_music_tee_wav(src->music, d->t_wav)) || es_mux(&mux) ||
+        (d->t_wav && es_music_finish(src->music)))
+        return -1;
+    es_progress_done();
+    es_pipeline_time(src, "mux", es_now() - t0);
+    return 0;
+}
+
 static char *dup_path(const char *path)
 {
     char *p = strdup(path);
@@ -168,32 +197,17 @@ int emsync_score(const char *input, const char *output, const char *midi, const 
     int opus;
     if (es_mux_format(out, &format, &opus)) goto end;
 
-    if (es_pipeline_score(&p, TARGET_LUFS, FADE_SECONDS, 1)) goto end;
-
     /* every output goes to a temporary file first; all are renamed into place together at the
      * end, so a failure or an interrupt leaves none of them */
     const char *t_out, *t_mid, *t_wav, *t_json, *t_svg;
     if (stage(&set, out, &t_out) || stage(&set, mid, &t_mid) || stage(&set, wav, &t_wav) ||
         stage(&set, json, &t_json) || stage(&set, svg, &t_svg))
         goto end;
-    es_mux_request mux = {
-        .input_path = input,
-        .output_path = t_out,
-        .read = es_music_pull,
-        .read_user = p.music,
-        .duration = p.analysis.info.duration,
-        .original_audio = (es_original_audio)o->original_audio,
-        .progress = mux_progress,
-    };
-    double t0 = es_now();
-    es_progress_stage("mux");
-    if ((wav && es_music_tee_wav(p.music, t_wav)) || es_mux(&mux)) goto end;
-    es_progress_done();
-    es_pipeline_time(&p, "mux", es_now() - t0);
+    delivery d = {input, t_out, t_wav, (es_original_audio)o->original_audio};
+    if (es_pipeline_score(&p, TARGET_LUFS, FADE_SECONDS, 1, deliver, &d)) goto end;
 
-    t0 = es_now();
+    double t0 = es_now();
     if (es_midi_write(&p.score, t_mid)) goto end;
-    if (wav && es_music_finish(p.music)) goto end;
     if (svg && es_timeline_write_svg(&p, t_svg)) goto end;
     es_pipeline_time(&p, "write", es_now() - t0);
     if (json && es_pipeline_write_json(&p, t_json, out, mid, wav)) goto end;

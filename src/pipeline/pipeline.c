@@ -149,6 +149,8 @@ int es_pipeline_analyze(es_pipeline *p)
         .user = &p->sampler,
         .on_progress = p->analysis_quiet ? NULL : es_pipeline_progress,
         .spare_cpu_below_pixels = p->face_model ? ES_FACE_SPARE_CPU_PIXELS : 0,
+        /* beside another step (the encoder) one decoder leaves that step its core */
+        .decoders = p->analysis_quiet ? 1 : 0,
         /* frames summed between cut candidates and given cuts: memory independent of length */
         .reduce_frames = 1,
         .split_threshold = p->cut_threshold,
@@ -341,13 +343,15 @@ static void take_music(es_pipeline *p, es_pipeline *q)
     p->composed_ahead = 1;
 }
 
-int es_pipeline_score(es_pipeline *p, double target_lufs, double fade_seconds, int ahead)
+int es_pipeline_score(es_pipeline *p, double target_lufs, double fade_seconds, int ahead, es_pipeline_deliver deliver,
+                      void *user)
 {
     double stated;
     if (!ahead || !music_is_planned(p) || es_media_stated_duration(p->input, &stated) ||
         !(stated > 0 && stated <= ES_COMPOSE_AHEAD_MAX)) {
         es_error_clear(); /* the analysis gives the error a bad file deserves */
-        return es_pipeline_analyze(p) || es_pipeline_compose(p) || es_pipeline_render(p, target_lufs, fade_seconds)
+        return es_pipeline_analyze(p) || es_pipeline_compose(p) || es_pipeline_render(p, target_lufs, fade_seconds) ||
+                       (deliver && deliver(p, user))
                    ? -1 : 0;
     }
     /* q: the same settings (the struct's head), planned on the stated duration */
@@ -355,10 +359,11 @@ int es_pipeline_score(es_pipeline *p, double target_lufs, double fade_seconds, i
     es_pipeline_init(&q);
     memcpy(&q, p, offsetof(es_pipeline, analysis));
     int rc = -1;
+    /* the composer and the first render want both cores; delivering (the encoder) leaves one
+     * mostly free, so the video decodes then */
     if (es_pipeline_plan(&q, stated, p->user_cuts, p->n_user_cuts, p->fixed_valence, p->fixed_arousal) ||
-        es_pipeline_compose(&q))
+        es_pipeline_compose(&q) || es_pipeline_render(&q, target_lufs, fade_seconds))
         goto end;
-    /* the composer wants both cores; rendering leaves one mostly free, so the video decodes then */
     analysis_job job = {.p = p};
     p->analysis_quiet = 1;
     pthread_t thread;
@@ -367,26 +372,27 @@ int es_pipeline_score(es_pipeline *p, double target_lufs, double fade_seconds, i
         goto end;
     }
     double t0 = es_now();
-    int rendered = es_pipeline_render(&q, target_lufs, fade_seconds);
-    char render_error[512];
-    snprintf(render_error, sizeof render_error, "%s", rendered ? es_error() : "");
+    int stages = q.n_times;
+    int delivered = deliver ? deliver(&q, user) : 0;
+    char deliver_error[512];
+    snprintf(deliver_error, sizeof deliver_error, "%s", delivered ? es_error() : "");
     pthread_join(thread, NULL);
-    /* the render's time is the wall time of both, so that the stages still add up */
-    for (int i = 0; i < q.n_times; i++)
-        if (!strcmp(q.times[i].name, "render")) q.times[i].seconds = es_now() - t0;
+    /* the delivery's time is the wall time of both, so that the stages still add up */
+    if (q.n_times > stages) q.times[q.n_times - 1].seconds = es_now() - t0;
     if (job.rc) {
         es_fail("%s", job.error);
         goto end;
     }
-    if (rendered) {
-        es_fail("%s", render_error);
+    if (delivered) {
+        es_fail("%s", deliver_error);
         goto end;
     }
     if (same_request(p, &q)) {
         take_music(p, &q);
     } else {
         p->composed_ahead = -1;
-        if (es_pipeline_compose(p) || es_pipeline_render(p, target_lufs, fade_seconds)) goto end;
+        if (es_pipeline_compose(p) || es_pipeline_render(p, target_lufs, fade_seconds) || (deliver && deliver(p, user)))
+            goto end;
     }
     rc = 0;
 end:

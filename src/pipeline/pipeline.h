@@ -89,14 +89,21 @@ int es_pipeline_compose(es_pipeline *p);
  * when the video lasts fade_seconds or less). Returns 0 or -1. */
 int es_pipeline_render(es_pipeline *p, double target_lufs, double fade_seconds);
 
-/* es_pipeline_analyze, es_pipeline_compose and es_pipeline_render, as one step. With ahead set,
- * when the boundaries and every mood are given (the music then needs nothing from the picture
- * but its duration) and the video stream states a duration of at most ES_COMPOSE_AHEAD_MAX
- * seconds, the music is composed for that duration first and rendered while the video decodes
- * on another thread; it is kept only when the analysis ends with the same duration, boundaries
- * and moods, and made again after it otherwise, so the music is the same either way. Returns 0
- * or -1 with one error line. */
-int es_pipeline_score(es_pipeline *p, double target_lufs, double fade_seconds, int ahead);
+/* What es_pipeline_score does with the finished music: src is the pipeline that holds it
+ * (src->music, src->score, src->analysis.info.duration), which may be a copy of p planned on
+ * the stated duration. Returns 0 or -1 with one error line. */
+typedef int (*es_pipeline_deliver)(es_pipeline *src, void *user);
+
+/* es_pipeline_analyze, es_pipeline_compose and es_pipeline_render, as one step, then
+ * deliver(src, user) when deliver is set. With ahead set, when the boundaries and every mood
+ * are given (the music then needs nothing from the picture but its duration) and the video
+ * stream states a duration of at most ES_COMPOSE_AHEAD_MAX seconds, the music is composed and
+ * rendered for that duration first, with both cores, and delivered while the video decodes on
+ * another thread; it is kept only when the analysis ends with the same duration, boundaries
+ * and moods, and made and delivered again after it otherwise, so the music is the same either
+ * way (deliver must then replace what it wrote). Returns 0 or -1 with one error line. */
+int es_pipeline_score(es_pipeline *p, double target_lufs, double fade_seconds, int ahead, es_pipeline_deliver deliver,
+                      void *user);
 
 #define ES_COMPOSE_AHEAD_MAX 600.0 /* a header that overstates the length wastes at most this */
 
