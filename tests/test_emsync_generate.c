@@ -511,6 +511,31 @@ static void test_generate(void)
     es_emsync_report_free(&rep);
     es_score_free(&s);
 
+    /* candidates copied at a scene's choice refill together and share most of their window:
+     * taking those rows from the first one rebuilt gives the same tokens as each candidate
+     * rebuilding alone (the choice by scene is made without guidance only) */
+    {
+        double b2[6] = {2, 4.5, 7, 9.5, 12, 14.5};
+        es_mood_segment m2[8];
+        for (int i = 0; i < 8; i++) m2[i] = (es_mood_segment){2.0 * i, 0.9 - 0.25 * i, i % 2 ? 0.4 : -0.3};
+        es_compose_request many = {.duration = 16.0, .boundaries = b2, .n_boundaries = 6, .moods = m2, .n_moods = 8, .seed = 5};
+        es_emsync_report shared, alone;
+        es_score s3 = {0};
+        o.candidates = 3;
+        CHECK(es_compose_emsync(&many, &o, &s3, &shared) == 0);
+        es_score_free(&s3);
+        o.rebuild_alone = 1;
+        CHECK(es_compose_emsync(&many, &o, &s3, &alone) == 0);
+        es_score_free(&s3);
+        o.rebuild_alone = 0;
+        fprintf(stderr, "K=3, 8 moods: %d refills, %zu window rows shared, %zu tokens\n", shared.refills, shared.rows_shared,
+                shared.n_tokens);
+        CHECK(shared.rows_shared >= 40 && alone.rows_shared == 0);
+        CHECK(shared.n_tokens == alone.n_tokens && !memcmp(shared.tokens, alone.tokens, alone.n_tokens * sizeof *alone.tokens));
+        es_emsync_report_free(&shared);
+        es_emsync_report_free(&alone);
+    }
+
     /* a model's own sampling: the reference's for the released shapes, plain for any other */
     double t, p;
     es_emsync_default_sampling(es_nn_model_hparams(m), &t, &p);

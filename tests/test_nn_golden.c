@@ -200,8 +200,50 @@ static void check_rows_alike(const char *file, es_nn_format fmt)
     es_nn_model_free(m);
 }
 
+/* A window rebuilt from another sequence's first rows plus its own feed holds the bits of a
+ * window fed whole, when the rows taken are a multiple of four past the conditions (every row
+ * then goes through the same kernel): the last row's logits and the next step's agree. */
+static void check_copied_rows(const char *file, es_nn_format fmt)
+{
+    char path[256];
+    snprintf(path, sizeof path, DIR "%s", file);
+    es_nn_model *m = es_nn_model_load(path, fmt, 2);
+    es_nn_state *st = m ? es_nn_state_new(m, 2) : NULL;
+    es_nn_case c;
+    CHECK(st != NULL && es_nn_case_load(DIR "tiny-a.full.in.txt", &c) == 0);
+    if (!st) { es_nn_model_free(m); return; }
+    int V = es_nn_model_hparams(m)->vocab, n = c.n < 30 ? c.n - 1 : 29, ok = 1, differ = 0;
+    float *whole = malloc((size_t)V * sizeof(float)), *copied = malloc((size_t)V * sizeof(float));
+    ok &= whole && copied && n > 12;
+    for (int shared = 4; ok && shared < n - 1; shared += 4) {
+        ok &= es_nn_begin(st, 0, c.valence, c.arousal, c.deltas[0], NULL) == 0 &&
+              es_nn_feed(st, 0, c.tokens, c.deltas, n, whole, NULL) == 0;
+        /* sequence 1 first holds other rows: the copy must replace them */
+        ok &= es_nn_begin(st, 1, -c.valence, c.arousal, c.deltas[3], NULL) == 0 &&
+              es_nn_feed(st, 1, c.tokens + 3, c.deltas + 3, n, NULL, NULL) == 0;
+        ok &= es_nn_copy_rows(st, 0, 1, 2 + shared) == 0 && es_nn_state_len(st, 1) == 2 + shared &&
+              es_nn_feed(st, 1, c.tokens + shared, c.deltas + shared, n - shared, copied, NULL) == 0;
+        differ += memcmp(whole, copied, (size_t)V * sizeof(float)) != 0;
+        int seqs[1] = {0};
+        ok &= es_nn_step(st, seqs, &c.tokens[n], &c.deltas[n], 1, whole) == 0;
+        seqs[0] = 1;
+        ok &= es_nn_step(st, seqs, &c.tokens[n], &c.deltas[n], 1, copied) == 0;
+        differ += memcmp(whole, copied, (size_t)V * sizeof(float)) != 0;
+    }
+    CHECK(ok && differ == 0);
+    /* more rows than the sequence holds, or fewer than its conditions: refused */
+    CHECK(es_nn_copy_rows(st, 0, 1, es_nn_state_len(st, 0) + 1) == -1 && es_nn_copy_rows(st, 0, 1, 1) == -1);
+    free(whole);
+    free(copied);
+    es_nn_case_free(&c);
+    es_nn_state_free(st);
+    es_nn_model_free(m);
+}
+
 int main(void)
 {
+    check_copied_rows("tiny-a.pt", ES_NN_F32);
+    check_copied_rows("tiny-a.pt", ES_NN_F16);
     check_rows_alike("tiny-a.pt", ES_NN_F32);
     check_rows_alike("tiny-a.pt", ES_NN_F16);
     check_batched("tiny-a.pt", "a");

@@ -870,17 +870,35 @@ void es_nn_state_free(es_nn_state *s)
 
 int es_nn_state_len(const es_nn_state *s, int seq) { return s->len[seq]; }
 
+int es_nn_copy_rows(es_nn_state *s, int from, int to, int rows)
+{
+    if (from < 0 || from >= s->n_seq || to < 0 || to >= s->n_seq) return es_fail("transformer: no sequence %d or %d", from, to);
+    if (rows < 2 || rows > s->len[from]) return es_fail("transformer: %d rows of sequence %d's %d", rows, from, s->len[from]);
+    if (from == to) {
+        s->len[to] = rows;
+        return 0;
+    }
+    const es_nn_hparams *hp = &s->m->hp;
+    size_t ctx = (size_t)hp->context, esz = s->kv_half ? 2 : 4, head = ctx * hp->d_head * esz;
+    size_t per_seq = (size_t)hp->n_layers * hp->n_heads * head, used = (size_t)rows * hp->d_head * esz;
+    /* one head's rows are contiguous: copy the used rows of each (layer, head) */
+    for (size_t lh = 0; lh < (size_t)hp->n_layers * hp->n_heads; lh++) {
+        memcpy((char *)s->kc + to * per_seq + lh * head, (const char *)s->kc + from * per_seq + lh * head, used);
+        memcpy((char *)s->vc + to * per_seq + lh * head, (const char *)s->vc + from * per_seq + lh * head, used);
+    }
+    memcpy(s->tok + to * ctx, s->tok + from * ctx, (size_t)rows * sizeof *s->tok);
+    s->len[to] = rows;
+    return 0;
+}
+
 int es_nn_copy(es_nn_state *s, int from, int to)
 {
     if (from < 0 || from >= s->n_seq || to < 0 || to >= s->n_seq) return es_fail("transformer: no sequence %d or %d", from, to);
-    if (from == to) return 0;
-    const es_nn_hparams *hp = &s->m->hp;
-    size_t ctx = (size_t)hp->context, per_seq = (size_t)hp->n_layers * ctx * hp->d_model * (s->kv_half ? 2 : 4);
-    memcpy((char *)s->kc + to * per_seq, (const char *)s->kc + from * per_seq, per_seq);
-    memcpy((char *)s->vc + to * per_seq, (const char *)s->vc + from * per_seq, per_seq);
-    memcpy(s->tok + to * ctx, s->tok + from * ctx, ctx * sizeof *s->tok);
-    s->len[to] = s->len[from];
-    return 0;
+    if (s->len[from] < 2) { /* nothing begun: an empty copy */
+        s->len[to] = s->len[from];
+        return 0;
+    }
+    return es_nn_copy_rows(s, from, to, s->len[from]);
 }
 
 int es_nn_begin(es_nn_state *s, int seq, double valence, double arousal, float delta0, float *logits)
