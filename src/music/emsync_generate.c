@@ -428,6 +428,30 @@ static int feed(gen_ctx *g, int k, candidate *c, size_t first)
     return 0;
 }
 
+/* The next token of every running candidate, drawn in parallel: each candidate has its own
+ * logits, clock, notes and random stream, so the draws are those of one thread. */
+typedef struct {
+    candidate *cand;
+    int K;
+    float *logits;
+    double temperature, top_p;
+    es_sample_buf *bufs;        /* one per part */
+    int *picks;                 /* K: the token drawn, for the candidates that drew */
+} draw_job;
+
+static void draw_part(void *arg, int part, int parts)
+{
+    draw_job *d = arg;
+    for (int k = part; k < d->K; k += parts) {
+        candidate *c = &d->cand[k];
+        if (!c->active || c->waiting) continue;
+        float *lg = d->logits + (size_t)k * ES_VOCAB_SIZE;
+        es_emsync_clock_mask(&c->clock, lg);
+        es_emsync_voicing_mask(&c->clock, (const long(*)[88])c->on_tick, lg);
+        d->picks[k] = es_emsync_sample(lg, d->temperature, d->top_p, &c->rep, es_rng_uniform(&c->rng), &d->bufs[part], NULL);
+    }
+}
+
 /* The requested mood, averaged over the piece by duration. */
 static void mean_mood(const es_compose_request *req, double *valence, double *arousal)
 {
@@ -579,7 +603,7 @@ int es_compose_emsync(const es_compose_request *req, const es_emsync_options *op
     seqs = es_malloc((size_t)nseq * sizeof *seqs);
     stoks = es_malloc((size_t)nseq * sizeof *stoks);
     sdels = es_malloc((size_t)nseq * sizeof *sdels);
-    sb = es_malloc(sizeof *sb);
+    sb = es_malloc((size_t)es_nn_model_parts(opt->model) * sizeof *sb);
     st = es_nn_state_new(opt->model, nseq);
     if (!cand || !logits || !ulogits || !step_logits || !seqs || !stoks || !sdels || !sb || !st) goto end;
     gen_ctx g = {.st = st, .K = K, .guided = guided, .w = guidance, .logits = logits, .ulogits = ulogits};
@@ -607,18 +631,17 @@ int es_compose_emsync(const es_compose_request *req, const es_emsync_options *op
      * and all candidates go on from it under the new mood (one prefill, copied). */
     int per_scene = K > 1 && !guided && req->n_moods > 1;
     es_progress_stage("compose");
+    int picks[ES_EMSYNC_MAX_CANDIDATES];
+    draw_job draw = {cand, K, logits, temperature, top_p, sb, picks};
     long rebuilt_at[ES_EMSYNC_MAX_CANDIDATES], steps = 0; /* the loop pass in which each was last prefilled */
     for (int k = 0; k < K; k++) rebuilt_at[k] = -1;
     for (;; steps++) {
         int count = 0;
+        es_nn_model_run(opt->model, draw_part, &draw);
         for (int k = 0; k < K; k++) {
             candidate *c = &cand[k];
             if (!c->active || c->waiting) continue;
-            es_emsync_clock_mask(&c->clock, logits + (size_t)k * ES_VOCAB_SIZE);
-            es_emsync_voicing_mask(&c->clock, (const long(*)[88])c->on_tick, logits + (size_t)k * ES_VOCAB_SIZE);
-            int s = es_emsync_sample(logits + (size_t)k * ES_VOCAB_SIZE, temperature, top_p, &c->rep,
-                                     es_rng_uniform(&c->rng), sb, NULL);
-            s = es_emsync_clock_steer(&c->clock, s);
+            int s = es_emsync_clock_steer(&c->clock, picks[k]);
             float d = es_emsync_clock_advance(&c->clock, s);
             size_t first_new = c->n;
             append_token(c, s, d);

@@ -870,6 +870,13 @@ void es_nn_state_free(es_nn_state *s)
 
 int es_nn_state_len(const es_nn_state *s, int seq) { return s->len[seq]; }
 
+void es_nn_model_run(const es_nn_model *m, void (*fn)(void *arg, int part, int parts), void *arg)
+{
+    es_pool_run(m->pool, fn, arg);
+}
+
+int es_nn_model_parts(const es_nn_model *m) { return es_pool_size(m->pool); }
+
 int es_nn_copy_rows(es_nn_state *s, int from, int to, int rows)
 {
     if (from < 0 || from >= s->n_seq || to < 0 || to >= s->n_seq) return es_fail("transformer: no sequence %d or %d", from, to);

@@ -28,6 +28,11 @@ es_nn_model *es_nn_model_load(const char *path, es_nn_format format, int n_threa
 void es_nn_model_free(es_nn_model *m);
 
 const es_nn_hparams *es_nn_model_hparams(const es_nn_model *m);
+/* Runs fn(arg, part, parts) for every part on the model's thread pool (as its kernels do) and
+ * returns when all are done; parts is 1 without a pool. */
+void es_nn_model_run(const es_nn_model *m, void (*fn)(void *arg, int part, int parts), void *arg);
+/* How many parts es_nn_model_run splits into. */
+int es_nn_model_parts(const es_nn_model *m);
 
 /* Number of parameters in the checkpoint (37,178,355 for the released model). */
 size_t es_nn_model_params(const es_nn_model *m);
