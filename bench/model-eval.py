@@ -59,12 +59,13 @@ def percentile(xs, q):
     return xs[lo] + (xs[min(lo + 1, len(xs) - 1)] - xs[lo]) * (k - lo)
 
 
-def token_figures(emsync, mid, work):
-    """Longest silence, longest note and longest exactly repeating stretch, in seconds."""
+def tokenized(emsync, mid, work):
+    """emsync's own tokens of a MIDI file, the tick (8 ms) of each, and its notes as
+    (start tick, end tick, MIDI pitch, instrument: 0 bass, 1 drums, 2 guitar, 3 piano, 4 strings)."""
     tok = os.path.join(work, "t.tok")
     run([emsync, "tokenize", mid, "-o", tok, "-y", "-q"])
     tokens = [int(t) for t in open(tok).read().split("\n")[1].split()]
-    t, times, sounding, start, notes = 0, [], {}, {}, []
+    t, times, start, notes = 0, [], {}, []
     for x in tokens:
         if 4 <= x <= 128:
             t += x - 3
@@ -75,8 +76,15 @@ def token_figures(emsync, mid, work):
             if group % 2:
                 start[key] = t
             elif key in start:
-                notes.append((start.pop(key), t))
-    notes.sort()
+                notes.append((start.pop(key), t, pitch + 21, group // 2))
+    return tokens, times, notes
+
+
+def token_figures(emsync, mid, work):
+    """Longest silence, longest note and longest exactly repeating stretch, in seconds."""
+    tokens, times, notes = tokenized(emsync, mid, work)
+    t = times[-1] if times else 0
+    notes = sorted((a, b) for a, b, _, _ in notes)
     silence, covered = notes[0][0] if notes else t, 0
     for a, b in notes:
         silence = max(silence, a - covered)

@@ -478,6 +478,35 @@ static void test_generate(void)
 
     es_emsync_report_free(&rep2);
 
+    /* a mood change late in a full window: the fast mode rebuilds only the tokens it keeps at a
+     * re-anchor (half the window of tiny-a: 22), one candidate or three; the exact mode keeps
+     * sliding the whole window */
+    {
+        es_mood_segment late[2] = {{0, 0.5, -0.3}, {6.0, -0.8, 0.6}};
+        es_compose_request lr = req;
+        lr.moods = late;
+        es_emsync_report r1, r3, rx;
+        es_score t = {0};
+        CHECK(es_compose_emsync(&lr, &o, &t, &r1) == 0 && r1.mood_changes == 1);
+        es_score_free(&t);
+        o.candidates = 3;
+        CHECK(es_compose_emsync(&lr, &o, &t, &r3) == 0 && r3.scenes_chosen == 1);
+        es_score_free(&t);
+        o.candidates = 1;
+        o.exact = 1;
+        o.max_tokens = 150;
+        CHECK(es_compose_emsync(&lr, &o, &t, &rx) == 0 && rx.mood_changes == 1);
+        es_score_free(&t);
+        o.exact = 0;
+        o.max_tokens = 0;
+        fprintf(stderr, "window rebuilt at a late mood change: fast %zu, K=3 %zu, exact %zu tokens\n", r1.mood_window,
+                r3.mood_window, rx.mood_window);
+        CHECK(r1.mood_window == 22 && r3.mood_window == 22 && rx.mood_window == 45);
+        es_emsync_report_free(&r1);
+        es_emsync_report_free(&r3);
+        es_emsync_report_free(&rx);
+    }
+
     /* K candidates decoded in one batch: candidate 0 is the single-candidate run (same seed,
      * same arithmetic); with no boundary hit anywhere the tie goes to candidate 0. One mood
      * here: with several, the choice is made at each change (below). */
@@ -510,31 +539,6 @@ static void test_generate(void)
     es_emsync_report_free(&rep2);
     es_emsync_report_free(&rep);
     es_score_free(&s);
-
-    /* candidates copied at a scene's choice refill together and share most of their window:
-     * taking those rows from the first one rebuilt gives the same tokens as each candidate
-     * rebuilding alone (the choice by scene is made without guidance only) */
-    {
-        double b2[6] = {2, 4.5, 7, 9.5, 12, 14.5};
-        es_mood_segment m2[8];
-        for (int i = 0; i < 8; i++) m2[i] = (es_mood_segment){2.0 * i, 0.9 - 0.25 * i, i % 2 ? 0.4 : -0.3};
-        es_compose_request many = {.duration = 16.0, .boundaries = b2, .n_boundaries = 6, .moods = m2, .n_moods = 8, .seed = 5};
-        es_emsync_report shared, alone;
-        es_score s3 = {0};
-        o.candidates = 3;
-        CHECK(es_compose_emsync(&many, &o, &s3, &shared) == 0);
-        es_score_free(&s3);
-        o.rebuild_alone = 1;
-        CHECK(es_compose_emsync(&many, &o, &s3, &alone) == 0);
-        es_score_free(&s3);
-        o.rebuild_alone = 0;
-        fprintf(stderr, "K=3, 8 moods: %d refills, %zu window rows shared, %zu tokens\n", shared.refills, shared.rows_shared,
-                shared.n_tokens);
-        CHECK(shared.rows_shared >= 40 && alone.rows_shared == 0);
-        CHECK(shared.n_tokens == alone.n_tokens && !memcmp(shared.tokens, alone.tokens, alone.n_tokens * sizeof *alone.tokens));
-        es_emsync_report_free(&shared);
-        es_emsync_report_free(&alone);
-    }
 
     /* a model's own sampling: the reference's for the released shapes, plain for any other */
     double t, p;

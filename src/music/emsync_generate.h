@@ -40,8 +40,6 @@ typedef struct {
     int reference_boundaries;   /* 1: the reference's rule (a <CHORD> within 1 s of a boundary
                                    hits it, nothing steered); 0: land on each boundary (see
                                    es_emsync_clock_steer) */
-    int rebuild_alone;          /* 1: each candidate rebuilds its whole window itself, the
-                                   plain route that the shared rebuild is tested against */
 } es_emsync_options;
 
 typedef struct {
@@ -54,8 +52,8 @@ typedef struct {
     size_t boundaries_hit;      /* boundaries marked hit by a <CHORD> within 1 s */
     int refills;                /* window prefills after the first (re-anchors, mood changes,
                                    exact-mode slides), all candidates */
-    size_t rows_shared;         /* window rows that a refill took from another candidate
-                                   rebuilt from the same start in the same step */
+    size_t mood_window;         /* the most window tokens rebuilt at a mood change (fast mode:
+                                   at most the tokens kept at a re-anchor) */
     int mood_changes;           /* re-prefills caused by a new mood segment (one per segment
                                    and candidate, or one per segment when chosen by scene) */
     int capped;                 /* 1 when max_tokens stopped the generation */
