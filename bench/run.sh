@@ -12,7 +12,8 @@
 #     (on a random-weight checkpoint of the released shapes, made once by
 #     scripts/make-random-checkpoint.py, and on the bundled model).
 #  5. the bundled model as a composer against its targets (bench/model-eval.py; POP909=DIR adds
-#     POP909's own range of pitch-class entropy and note density).
+#     POP909's own range of pitch-class entropy and note density), and how closely it follows
+#     moods that change every 6 s (bench/scene-eval.py, on serve.py's 1-minute clip).
 set -uo pipefail
 build=${1:-build}
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -171,6 +172,11 @@ if [ -s "$root/models/emsync-pop909.pt" ]; then
   echo
   python3 "$root/bench/model-eval.py" --emsync "$bin" --work "$work/model-eval" ${POP909:+--pop909 "$POP909"} ||
     echo "(model-eval failed: exit $?)"
+  echo
+  echo "### the learned composer with a mood per 6 s scene (bench/scene-eval.py, 20 plans)"
+  echo
+  EMSYNC_MODEL="$root/models/emsync-pop909.pt" python3 "$root/bench/scene-eval.py" "$bin" "$work/serve-60s.mp4" \
+    "$work/scene-eval" --plans 20 || echo "(scene-eval failed: exit $?)"
   echo
 fi
 exit 0
