@@ -24,9 +24,7 @@
 
 #define PANEL 16
 #define CHUNK_ROWS 64   /* rows per prefill pass over the weights */
-#ifndef NORM_SPLIT_ROWS
 #define NORM_SPLIT_ROWS 4 /* rows from which the residual and layer norm are split over the pool */
-#endif
 
 typedef struct {
     int n, k, npad;     /* outputs, inputs, outputs rounded up to PANEL */
@@ -285,10 +283,9 @@ size_t es_nn_model_stream_bytes(const es_nn_model *m) { return m->stream_bytes; 
 
 /* ---------- shared pieces ---------- */
 
-/* Input row for token t at position pos: embedding * sqrt(d) + [pe[pos] | times_to_chord(Δ)]. */
-/* The input row of a token (or of condition -1 - k): embedding, position, and the boundary
- * offset's small MLP. The naive forward's version, one output at a time. */
-static void input_row_naive(const es_nn_model *m, int token, int pos, float delta, double valence, double arousal, float *x)
+/* Input row for token t at position pos: embedding * sqrt(d) + [pe[pos] | times_to_chord(Δ)].
+ * First the embedding (or condition -1 - k's row) and the offset MLP's hidden layer. */
+static void input_base(const es_nn_model *m, int token, double valence, double arousal, float delta, float *x, float *hid)
 {
     int d = m->hp.d_model, d2 = d / 2, d4 = d / 4;
     if (token >= 0) {
@@ -308,9 +305,16 @@ static void input_row_naive(const es_nn_model *m, int token, int pos, float delt
             }
         }
     }
-    float hid[1024];
     float in = 8.0f - delta;
     for (int j = 0; j < d4; j++) { float v = m->t_w1[j] * in + m->t_b1[j]; hid[j] = v > 0 ? v : 0; }
+}
+
+/* The naive forward's input row: the offset MLP's outputs one at a time. */
+static void input_row_naive(const es_nn_model *m, int token, int pos, float delta, double valence, double arousal, float *x)
+{
+    int d = m->hp.d_model, d2 = d / 2, d4 = d / 4;
+    float hid[1024];
+    input_base(m, token, valence, arousal, delta, x, hid);
     for (int i = 0; i < d2; i++) {
         float o = m->t_b2[i];
         for (int j = 0; j < d4; j++) o += m->t_w2[(size_t)i * d4 + j] * hid[j];
@@ -326,12 +330,9 @@ static void input_row(const es_nn_model *m, int token, int pos, float delta, dou
 {
 #if ES_SIMD
     int d = m->hp.d_model, d2 = d / 2, d4 = d / 4;
-    if (token >= 0 && d2 % 8 == 0) {
-        float sc = sqrtf((float)d);
-        for (int i = 0; i < d; i++) x[i] = m->emb[(size_t)token * d + i] * sc;
+    if (d2 % 8 == 0) {
         float hid[1024];
-        float in = 8.0f - delta;
-        for (int j = 0; j < d4; j++) { float v = m->t_w1[j] * in + m->t_b1[j]; hid[j] = v > 0 ? v : 0; }
+        input_base(m, token, valence, arousal, delta, x, hid);
         const float *pe = m->pe + (size_t)pos * d2;
         for (int i = 0; i < d2; i += 8) {
             __m256 o = _mm256_loadu_ps(m->t_b2 + i);
@@ -877,35 +878,21 @@ void es_nn_model_run(const es_nn_model *m, void (*fn)(void *arg, int part, int p
 
 int es_nn_model_parts(const es_nn_model *m) { return es_pool_size(m->pool); }
 
-int es_nn_copy_rows(es_nn_state *s, int from, int to, int rows)
+int es_nn_copy(es_nn_state *s, int from, int to)
 {
     if (from < 0 || from >= s->n_seq || to < 0 || to >= s->n_seq) return es_fail("transformer: no sequence %d or %d", from, to);
-    if (rows < 2 || rows > s->len[from]) return es_fail("transformer: %d rows of sequence %d's %d", rows, from, s->len[from]);
-    if (from == to) {
-        s->len[to] = rows;
-        return 0;
-    }
+    if (from == to) return 0;
     const es_nn_hparams *hp = &s->m->hp;
     size_t ctx = (size_t)hp->context, esz = s->kv_half ? 2 : 4, head = ctx * hp->d_head * esz;
-    size_t per_seq = (size_t)hp->n_layers * hp->n_heads * head, used = (size_t)rows * hp->d_head * esz;
-    /* one head's rows are contiguous: copy the used rows of each (layer, head) */
+    size_t per_seq = (size_t)hp->n_layers * hp->n_heads * head, used = (size_t)s->len[from] * hp->d_head * esz;
+    /* one head's rows are contiguous: copy only the filled rows of each (layer, head) */
     for (size_t lh = 0; lh < (size_t)hp->n_layers * hp->n_heads; lh++) {
         memcpy((char *)s->kc + to * per_seq + lh * head, (const char *)s->kc + from * per_seq + lh * head, used);
         memcpy((char *)s->vc + to * per_seq + lh * head, (const char *)s->vc + from * per_seq + lh * head, used);
     }
-    memcpy(s->tok + to * ctx, s->tok + from * ctx, (size_t)rows * sizeof *s->tok);
-    s->len[to] = rows;
+    memcpy(s->tok + to * ctx, s->tok + from * ctx, (size_t)s->len[from] * sizeof *s->tok);
+    s->len[to] = s->len[from];
     return 0;
-}
-
-int es_nn_copy(es_nn_state *s, int from, int to)
-{
-    if (from < 0 || from >= s->n_seq || to < 0 || to >= s->n_seq) return es_fail("transformer: no sequence %d or %d", from, to);
-    if (s->len[from] < 2) { /* nothing begun: an empty copy */
-        s->len[to] = s->len[from];
-        return 0;
-    }
-    return es_nn_copy_rows(s, from, to, s->len[from]);
 }
 
 int es_nn_begin(es_nn_state *s, int seq, double valence, double arousal, float delta0, float *logits)

@@ -58,11 +58,6 @@ int es_nn_state_len(const es_nn_state *s, int seq);
  * same rows: cheaper than feeding them again. Returns 0 or -1 (es_fail set). */
 int es_nn_copy(es_nn_state *s, int from, int to);
 
-/* Makes sequence `to` hold the first `rows` cached rows of sequence `from` (rows <= its
- * length, at least the two conditions), as if it had been fed them; feeding `to` then goes
- * on from there. Returns 0 or -1 (es_fail set). */
-int es_nn_copy_rows(es_nn_state *s, int from, int to, int rows);
-
 /* Empties sequence seq and feeds its two condition rows. delta0 is the Δ of the first token
  * that will follow (the reference pads the offsets with it). logits (2 x vocab, may be NULL)
  * receives the condition rows' outputs. Returns 0 or -1. */
