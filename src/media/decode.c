@@ -57,6 +57,8 @@ typedef struct {
     double last_time;         /* time of the previous video frame */
     double first_time;        /* time of the first video frame */
     size_t n_video;           /* video frames decoded so far */
+    size_t frames_in, frames_skip; /* frames handed to video_frame; the first frames_skip of
+                                      them are passed over (decoded again after a restart) */
     double last_dur;          /* its duration in seconds, 0 when unknown */
 
     /* scene score: the previous frame in select's format, referenced or converted */
@@ -236,6 +238,7 @@ static void small_stats(dec *d, es_frame_stats *st)
 
 static int video_frame(dec *d, AVFrame *f)
 {
+    if (d->frames_in++ < d->frames_skip) return 0;
     es_media_analysis *a = d->out;
     double tb = av_q2d(d->vst->time_base);
     int64_t ts = f->best_effort_timestamp;
@@ -513,11 +516,33 @@ static int open_video(const char *path, AVFormatContext **fmt, int *vidx, int *a
     return -1;
 }
 
+/* Reads and decodes every packet to the end, video then the decoders' last frames; the audio
+ * of the first audio_from packets read is passed over. *count counts the packets read. */
+static int read_packets(dec *d, AVPacket *pkt, size_t audio_from, size_t *count, int *read_error)
+{
+    for (;;) {
+        int ret = av_read_frame(d->fmt, pkt);
+        if (ret < 0) {
+            *read_error = ret != AVERROR_EOF;
+            break;
+        }
+        int r = 0;
+        ++*count;
+        if (pkt->stream_index == d->vst->index) r = d->gop ? es_gopdec_send(d->gop, pkt) : decode(d, d->vdec, pkt);
+        else if (d->ast && !d->audio_off && pkt->stream_index == d->ast->index && *count > audio_from)
+            r = decode(d, d->adec, pkt);
+        av_packet_unref(pkt);
+        if (r < 0) return -1;
+        progress(d);
+    }
+    return d->gop ? es_gopdec_finish(d->gop) : decode(d, d->vdec, NULL);
+}
+
 int es_media_analyze(const char *path, const es_decode_options *opt, es_media_analysis *out)
 {
     dec d = {0};
     AVPacket *pkt = NULL;
-    int rc = -1, ret;
+    int rc = -1;
     memset(out, 0, sizeof *out);
     if (opt && opt->reduce_frames) {
         out->spans.threshold = opt->split_threshold;
@@ -580,20 +605,25 @@ int es_media_analyze(const char *path, const es_decode_options *opt, es_media_an
     }
 
     int read_error = 0;
-    for (;;) {
-        ret = av_read_frame(d.fmt, pkt);
-        if (ret < 0) {
-            read_error = ret != AVERROR_EOF;
-            break;
-        }
-        int r = 0;
-        if (pkt->stream_index == d.vst->index) r = d.gop ? es_gopdec_send(d.gop, pkt) : decode(&d, d.vdec, pkt);
-        else if (d.ast && !d.audio_off && pkt->stream_index == d.ast->index) r = decode(&d, d.adec, pkt);
-        av_packet_unref(pkt);
-        if (r < 0) goto end;
-        progress(&d);
+    size_t packets = 0;
+    if (read_packets(&d, pkt, 0, &packets, &read_error) < 0) {
+        if (!es_gopdec_dependent(d.gop)) goto end;
+        /* groups of pictures that are not independent: one decoder goes over the video again
+         * from the start, passing over the frames and audio already analysed */
+        es_error_clear();
+        es_gopdec_free(&d.gop);
+        d.frames_skip = d.frames_in;
+        d.frames_in = 0;
+        avformat_close_input(&d.fmt);
+        if (open_video(path, &d.fmt, &vidx, &aidx)) goto end;
+        d.vst = d.fmt->streams[vidx];
+        if (d.ast) d.ast = d.fmt->streams[aidx];
+        for (unsigned i = 0; i < d.fmt->nb_streams; i++)
+            if ((int)i != vidx && (!d.ast || (int)i != aidx)) d.fmt->streams[i]->discard = AVDISCARD_ALL;
+        size_t audio_from = packets;
+        packets = 0;
+        if (read_packets(&d, pkt, audio_from, &packets, &read_error) < 0) goto end;
     }
-    if (d.gop ? es_gopdec_finish(d.gop) : decode(&d, d.vdec, NULL)) goto end;
     if (d.adec) {
         if (decode(&d, d.adec, NULL) < 0 || audio_frame(&d, NULL) < 0) goto end;
         if (d.block_n >= SUB_SAMPLES && audio_block(&d) < 0) goto end;

@@ -5,7 +5,10 @@
  * goes to the next of several decoders, which run at once; frames come back to the caller in
  * stream order. Every frame is the one a single decoder gives, since no group needs another's
  * pictures (the tests compare both ways frame for frame). Streams without IDR pictures after the
- * first, and other codecs, simply stay with one decoder. */
+ * first, and other codecs, simply stay with one decoder. Some encoders mark pictures IDR that
+ * still refer back (cockatoo.mp4 of python3-imageio): a group after the first whose decoder
+ * reports errors stops the decoding before its first such frame is delivered, and the caller
+ * decodes again with one decoder (es_gopdec_dependent). */
 #ifndef ES_MEDIA_GOPDEC_H
 #define ES_MEDIA_GOPDEC_H
 
@@ -30,6 +33,10 @@ int es_gopdec_send(es_gopdec *g, const AVPacket *pkt);
 
 /* End of stream: delivers every remaining frame. 0 or -1. */
 int es_gopdec_finish(es_gopdec *g);
+
+/* 1 when es_gopdec_send or es_gopdec_finish failed because a group after the first decoded
+ * with errors: every frame delivered before is right; the rest must come from one decoder. */
+int es_gopdec_dependent(const es_gopdec *g);
 
 /* Number of groups of pictures handed out so far. */
 int es_gopdec_groups(const es_gopdec *g);

@@ -37,6 +37,12 @@ for v in "${videos[@]}"; do
   check "$name: timeline well-formed" xmllint --noout "$name.svg"
   check "$name: a thumbnail per scene" [ "$(grep -o 'class="thumb"' "$name.svg" | wc -l)" = "$(jq '.emotion.scenes | length' "$name.json")" ]
 done
+# cockatoo.mp4 marks pictures IDR that still refer back: decoded by groups of pictures on
+# several cores, it must give what one decoder gives (one shot, no cut from broken pictures)
+EMSYNC_THREADS=1 "$ES_BIN" analyze "/usr/lib/python3/dist-packages/imageio/resources/images/cockatoo.mp4" -q > cockatoo-1.json \
+  || fail "analyze with one thread failed"
+check "the cockatoo decodes on several cores as on one" [ "$(jq -cS '[.cuts, .emotion.scenes]' cockatoo.json)" = "$(jq -cS '[.cuts, .emotion.scenes]' cockatoo-1.json)" ]
+check "...as one shot" jq -e '(.cuts.peaks | length) == 0 and (.emotion.scenes | length) == 1' cockatoo.json
 check "face models installed and used (scripts/install-deps.sh)" [ "$(jq -r .emotion.faces megamind.json)" = on ]
 
 # q WHAT EXPR: checks the jq EXPR, where $S.NAME lists video NAME's scenes of at least 1 s
