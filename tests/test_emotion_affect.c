@@ -47,7 +47,7 @@ static void test_scene_features(void)
     double bounds[] = {4.0};
     es_scene_affect *sc = NULL;
     size_t n = 0;
-    CHECK(es_affect_scenes(&a, bounds, 1, 0.27, &sc, &n) == 0 && n == 2);
+    CHECK(es_affect_scenes(&a, bounds, 1, bounds, 1, 0.27, &sc, &n) == 0 && n == 2);
     if (n == 2) {
         CHECK(sc[0].n_frames == 40 && sc[1].n_frames == 60);
         CHECK_NEAR(sc[0].brightness, 0.2, 1e-6);
@@ -70,9 +70,22 @@ static void test_scene_features(void)
         CHECK(ar > sc[0].arousal && ar < sc[1].arousal);
     }
     free(sc);
+    /* the cut at 7 s starting a mood scene of its own inside the section from 4 s: each of the
+     * two shots has its own frames, and both read the section's rhythm */
+    double starts[] = {4.0, 7.0};
+    sc = NULL;
+    CHECK(es_affect_scenes(&a, starts, 2, bounds, 1, 0.27, &sc, &n) == 0 && n == 3);
+    if (n == 3) {
+        CHECK(sc[0].n_frames == 40 && sc[1].n_frames == 30 && sc[2].n_frames == 30);
+        CHECK(sc[1].start == 4.0 && sc[1].end == 7.0 && sc[2].start == 7.0 && sc[2].end == 10.0);
+        CHECK_NEAR(sc[0].cut_rate, 0, 1e-9);
+        CHECK_NEAR(sc[1].cut_rate, 10.0, 1e-9);
+        CHECK_NEAR(sc[2].cut_rate, 10.0, 1e-9);
+    }
+    free(sc);
     /* spans summed above the cut threshold would hide the cut at 7 s: refused */
     sc = NULL;
-    CHECK(es_affect_scenes(&a, bounds, 1, 0.1, &sc, &n) != 0 && sc == NULL);
+    CHECK(es_affect_scenes(&a, bounds, 1, bounds, 1, 0.1, &sc, &n) != 0 && sc == NULL);
     es_frame_spans_free(&a.spans);
 }
 
@@ -87,7 +100,7 @@ static int analyse(const char *name, const double *bounds, size_t n_bounds, es_s
         fprintf(stderr, "%s\n", es_error());
         return -1;
     }
-    int r = es_affect_scenes(&a, bounds, n_bounds, 0.27, sc, n);
+    int r = es_affect_scenes(&a, bounds, n_bounds, bounds, n_bounds, 0.27, sc, n);
     if (r == 0) es_affect_fuse(*sc, *n, 1.0);
     es_media_analysis_free(&a);
     return r;
@@ -162,7 +175,7 @@ static void test_spans_equal_frames(void)
     CHECK(spans.info.duration == frames.info.duration && spans.info.fps == frames.info.fps);
     es_scene_affect *sc = NULL;
     size_t n = 0;
-    CHECK(es_affect_scenes(&spans, bounds, nb, thr, &sc, &n) == 0 && n == nb + 1);
+    CHECK(es_affect_scenes(&spans, bounds, nb, bounds, nb, thr, &sc, &n) == 0 && n == nb + 1);
     for (size_t s = 0; sc && s < n; s++) {
         double start = s ? bounds[s - 1] : 0, end = s < nb ? bounds[s] : frames.info.duration;
         double sum_b = 0, sum_m = 0, sum_w = 0;

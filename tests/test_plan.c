@@ -152,8 +152,8 @@ static void test_files(void)
     rmdir(dir);
 }
 
-/* Given moods on bare scenes between boundaries (the path without a video): each scene takes
- * the mood in force at its start; the first one also covers the time before it. */
+/* Given moods without a video: each holds from its own start, boundary or not; the first one
+ * also covers the time before it. */
 static void test_mapping(void)
 {
     emsync_scene_mood given[] = {{1.0, 0.5, 0.5}, {3.0, -0.5, 0.1}, {3.5, 0.9, 0.9}, {8.0, -1, -1}};
@@ -164,19 +164,20 @@ static void test_mapping(void)
     p.n_given_moods = 4;
     CHECK(es_pipeline_plan(&p, 10.0, bounds, 3, 0, 0) == 0);
     CHECK(p.n_moods == 4 && !p.fixed_mood);
-    double want[4][3] = {{0, 0.5, 0.5}, {2.0, 0.5, 0.5}, {3.5, 0.9, 0.9}, {6.0, 0.9, 0.9}};
+    double want[4][3] = {{0, 0.5, 0.5}, {3.0, -0.5, 0.1}, {3.5, 0.9, 0.9}, {8.0, -1, -1}};
     for (size_t i = 0; i < 4 && i < p.n_moods; i++)
         CHECK(p.moods[i].start == want[i][0] && p.moods[i].valence == want[i][1] && p.moods[i].arousal == want[i][2]);
     es_pipeline_free(&p);
 
-    /* one mood per video: the duration-weighted mean of the scenes' given moods */
+    /* one mood per video: the duration-weighted mean of the given moods, each over its own
+     * stretch (0-3 s, 3-3.5 s, 3.5-8 s, 8-10 s) */
     es_pipeline_init(&p);
     p.given_moods = given;
     p.n_given_moods = 4;
     p.emotion_per_video = 1;
     CHECK(es_pipeline_plan(&p, 10.0, bounds, 3, 0, 0) == 0);
     CHECK(p.n_moods == 1);
-    CHECK_NEAR(p.moods[0].valence, (3.5 * 0.5 + 6.5 * 0.9) / 10, 1e-9);
+    CHECK_NEAR(p.moods[0].valence, (3 * 0.5 + 0.5 * -0.5 + 4.5 * 0.9 + 2 * -1) / 10, 1e-9);
     es_pipeline_free(&p);
 
     /* a fixed mood wins over given ones */

@@ -37,21 +37,21 @@ static int cmp_float(const void *x, const void *y)
 static double clip(double x, double lo, double hi) { return x < lo ? lo : x > hi ? hi : x; }
 static double saturate(double x, double scale) { return 1.0 - exp(-fmax(0.0, x) / scale); }
 
-int es_affect_scenes(const es_media_analysis *a, const double *bounds, size_t n_bounds,
-                     double cut_threshold, es_scene_affect **out, size_t *n_out)
+int es_affect_scenes(const es_media_analysis *a, const double *starts, size_t n_starts, const double *bounds,
+                     size_t n_bounds, double cut_threshold, es_scene_affect **out, size_t *n_out)
 {
-    size_t n = n_bounds + 1;
+    size_t n = n_starts + 1;
     int rc = -1;
     es_scene_affect *scenes = es_calloc(n, sizeof *scenes);
-    size_t *peaks = es_calloc(n, sizeof *peaks), *blocks = es_calloc(n, sizeof *blocks);
+    size_t *peaks = es_calloc(n_bounds + 1, sizeof *peaks), *blocks = es_calloc(n, sizeof *blocks);
     size_t *onsets = es_calloc(n, sizeof *onsets);
     double *power = es_calloc(n, sizeof *power);
     float *rises = es_calloc(a->n_audio, sizeof *rises);
     if (!scenes || !peaks || !blocks || !onsets || !power || !rises) goto end;
     double duration = a->info.duration;
     for (size_t s = 0; s < n; s++) {
-        scenes[s].start = s == 0 ? 0.0 : bounds[s - 1];
-        scenes[s].end = s == n_bounds ? duration : bounds[s];
+        scenes[s].start = s == 0 ? 0.0 : starts[s - 1];
+        scenes[s].end = s == n_starts ? duration : starts[s];
         scenes[s].loudness_lufs = ES_AUDIO_FLOOR_DB;
     }
 
@@ -62,10 +62,11 @@ int es_affect_scenes(const es_media_analysis *a, const double *bounds, size_t n_
                 cut_threshold);
         goto end;
     }
-    size_t s = 0;
+    size_t s = 0, sec = 0;
     for (size_t i = 0; i < a->spans.n; i++) {
         const es_frame_span *f = &a->spans.items[i];
         while (s + 1 < n && f->start >= scenes[s + 1].start) s++;
+        while (sec < n_bounds && f->start >= bounds[sec]) sec++;
         es_scene_affect *sc = &scenes[s];
         sc->n_frames += f->n_frames;
         sc->brightness += f->brightness;
@@ -73,8 +74,9 @@ int es_affect_scenes(const es_media_analysis *a, const double *bounds, size_t n_
         sc->colourfulness += f->colourfulness;
         sc->warmth += f->warmth;
         sc->motion += f->motion;
-        /* the cut that opens the scene is its boundary, not part of its rhythm */
-        if (f->first_scene > cut_threshold && f->start > sc->start + BOUNDARY_SLACK) peaks[s]++;
+        /* the cut that opens the section is its boundary, not part of its rhythm */
+        double opens = sec ? bounds[sec - 1] : 0.0;
+        if (f->first_scene > cut_threshold && f->start > opens + BOUNDARY_SLACK) peaks[sec]++;
     }
 
     /* audio: energy-average the loudness; count onsets as blocks whose energy rise stands out
@@ -101,9 +103,12 @@ int es_affect_scenes(const es_media_analysis *a, const double *bounds, size_t n_
         while (s + 1 < n && a->audio[i].time >= scenes[s + 1].start) s++;
     }
 
+    sec = 0;
     for (s = 0; s < n; s++) {
         es_scene_affect *sc = &scenes[s];
         double len = fmax(sc->end - sc->start, 1e-3);
+        while (sec < n_bounds && sc->start >= bounds[sec]) sec++;
+        double sec_start = sec ? bounds[sec - 1] : 0.0, sec_end = sec < n_bounds ? bounds[sec] : duration;
         if (sc->n_frames) {
             double k = 1.0 / (double)sc->n_frames;
             sc->brightness *= k;
@@ -112,7 +117,7 @@ int es_affect_scenes(const es_media_analysis *a, const double *bounds, size_t n_
             sc->warmth *= k;
             sc->motion *= k;
         }
-        sc->cut_rate = (double)peaks[s] * 60.0 / len;
+        sc->cut_rate = (double)peaks[sec] * 60.0 / fmax(sec_end - sec_start, 1e-3);
         if (blocks[s]) {
             double mean_power = power[s] / (double)blocks[s];
             sc->loudness_lufs = mean_power > 0 ? fmax(10.0 * log10(mean_power), ES_AUDIO_FLOOR_DB) : ES_AUDIO_FLOOR_DB;

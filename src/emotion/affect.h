@@ -50,14 +50,16 @@ typedef struct {
     double valence_parts[ES_CUE_COUNT], arousal_parts[ES_CUE_COUNT]; /* sum to valence, arousal */
 } es_scene_affect;
 
-/* Splits the analysis at the boundaries (ascending seconds) into n_bounds + 1 scenes over
- * [0, duration] and measures each scene's features from its frame spans (a->spans: an analysis
- * made with reduce_frames, split at cut_threshold or below and at the boundaries that are not
- * cuts, so each scene is a whole number of spans). cut_threshold is the scene score that counts
- * as a cut for the cut rate. Faces are left empty. *out is new (free with free()). Returns 0,
- * or -1 (spans split above cut_threshold would hide cuts: refused). */
-int es_affect_scenes(const es_media_analysis *a, const double *bounds, size_t n_bounds,
-                     double cut_threshold, es_scene_affect **out, size_t *n_out);
+/* Splits the analysis at `starts` (ascending seconds in (0, duration), holding every boundary)
+ * into n_starts + 1 mood scenes over [0, duration] and measures each scene's features from its
+ * frame spans (a->spans: an analysis made with reduce_frames, split at cut_threshold or below
+ * and at the boundaries that are not cuts, so each scene is a whole number of spans). The cut
+ * rate is a property of the section between two boundaries (`bounds`) that holds the scene:
+ * cuts inside a section, over cut_threshold, per minute of it, so that a shot of its own still
+ * reads how fast its section is cut. Faces are left empty. *out is new (free with free()).
+ * Returns 0, or -1 (spans split above cut_threshold would hide cuts: refused). */
+int es_affect_scenes(const es_media_analysis *a, const double *starts, size_t n_starts, const double *bounds,
+                     size_t n_bounds, double cut_threshold, es_scene_affect **out, size_t *n_out);
 
 /* Default mood contrast. Shrinking toward the video's mood keeps 63-77% of a 3-5 s scene's own
  * estimate (its confidence); stretching by 1.5 gives such scenes back their full distance from

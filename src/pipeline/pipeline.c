@@ -35,6 +35,40 @@ void es_pipeline_progress(void *user, double fraction)
     es_progress_update(fraction);
 }
 
+/* Where mood scenes start: every boundary; with detected boundaries every shot between them (a
+ * cut the minimum gap thinned out) that leaves at least ES_MIN_MOOD_SCENE on both sides, so a
+ * shot of its own (a smile after a frown) gets its own mood and mood changes still land on
+ * cuts; the user's cuts are taken as the scenes they mean. Given moods start scenes too, so one
+ * mood per video weighs each given mood by its own stretch. */
+static int mood_starts(es_pipeline *p)
+{
+    double duration = p->analysis.info.duration;
+    size_t n_src = p->user_cuts_given ? 0 : p->n_peaks, n_given = p->fixed_mood ? 0 : p->n_given_moods;
+    double *shots = es_malloc((p->n_bounds + n_src + 1) * sizeof *shots);
+    p->starts = es_malloc((p->n_bounds + n_src + n_given + 1) * sizeof *p->starts);
+    if (!shots || !p->starts) {
+        free(shots);
+        return -1;
+    }
+    size_t n = 0, b = 0;
+    double last = 0;
+    for (size_t i = 0; i <= n_src; i++) {
+        double t = i < n_src ? p->peaks[i] : INFINITY;
+        while (b < p->n_bounds && p->bounds[b] <= t) last = shots[n++] = p->bounds[b++];
+        if (i == n_src || !(t > 0 && t < duration) || (n && shots[n - 1] == t)) continue;
+        double next = b < p->n_bounds ? p->bounds[b] : duration;
+        if (t - last >= ES_MIN_MOOD_SCENE && next - t >= ES_MIN_MOOD_SCENE) last = shots[n++] = t;
+    }
+    size_t k = 0, g = 0;
+    for (size_t i = 0; i < n || g < n_given;) {
+        double t = g >= n_given || (i < n && shots[i] <= p->given_moods[g].start) ? shots[i++] : p->given_moods[g++].start;
+        if (t > 0 && t < duration && (k == 0 || t > p->starts[k - 1])) p->starts[k++] = t;
+    }
+    p->n_starts = k;
+    free(shots);
+    return 0;
+}
+
 /* Peaks with their scores, and the boundaries: the user's (inside the video) or the thinned
  * peaks. */
 static int find_boundaries(es_pipeline *p)
@@ -64,7 +98,7 @@ static int find_boundaries(es_pipeline *p)
         if (src[i] > 0 && src[i] < a->info.duration) p->bounds[n++] = src[i];
     if (!p->user_cuts_given) n = es_scene_thin(p->bounds, n, p->min_cut_gap, p->bounds);
     p->n_bounds = n;
-    return 0;
+    return mood_starts(p);
 }
 
 /* The moods the composer gets from the scenes' valence and arousal: one per scene, or the
@@ -100,6 +134,22 @@ static es_scene_affect *with_given_moods(const es_pipeline *p, const es_scene_af
     return out;
 }
 
+/* The given moods as they are, each from its own start (the first from 0), those that start
+ * before the end. */
+static int given_moods_as_segments(es_pipeline *p)
+{
+    p->moods = es_calloc(p->n_given_moods, sizeof *p->moods);
+    if (!p->moods) return -1;
+    size_t n = 0;
+    for (size_t i = 0; i < p->n_given_moods; i++) {
+        const emsync_scene_mood *g = &p->given_moods[i];
+        if (i && !(g->start < p->analysis.info.duration)) break;
+        p->moods[n++] = (es_mood_segment){i ? g->start : 0, g->valence, g->arousal};
+    }
+    p->n_moods = n;
+    return 0;
+}
+
 /* Sets p->moods from the scenes: the fixed mood, else the given moods, else the estimate. */
 static int set_moods(es_pipeline *p, const es_scene_affect *scenes, size_t n_scenes)
 {
@@ -111,6 +161,7 @@ static int set_moods(es_pipeline *p, const es_scene_affect *scenes, size_t n_sce
         return 0;
     }
     if (!p->n_given_moods) return moods_of_scenes(p, scenes, n_scenes);
+    if (!p->emotion_per_video) return given_moods_as_segments(p);
     es_scene_affect *given = with_given_moods(p, scenes, n_scenes);
     if (!given) return -1;
     int r = moods_of_scenes(p, given, n_scenes);
@@ -120,7 +171,8 @@ static int set_moods(es_pipeline *p, const es_scene_affect *scenes, size_t n_sce
 
 static int choose_moods(es_pipeline *p)
 {
-    if (es_affect_scenes(&p->analysis, p->bounds, p->n_bounds, p->cut_threshold, &p->scenes, &p->n_scenes))
+    if (es_affect_scenes(&p->analysis, p->starts, p->n_starts, p->bounds, p->n_bounds, p->cut_threshold, &p->scenes,
+                         &p->n_scenes))
         return -1;
     es_sampler_apply(&p->sampler, p->scenes, p->n_scenes);
     es_affect_fuse(p->scenes, p->n_scenes, p->mood_contrast);
@@ -181,16 +233,17 @@ int es_pipeline_analyze(es_pipeline *p)
     return 0;
 }
 
-/* Without a video, the given moods are mapped onto bare scenes between the boundaries, of
- * equal confidence (so one mood per video weighs them by duration alone). */
+/* Without a video, the given moods are mapped onto bare scenes between the boundaries and the
+ * moods' starts, of equal confidence (so one mood per video weighs them by duration alone). */
 static int plan_given_moods(es_pipeline *p)
 {
-    size_t n = p->n_bounds + 1;
+    if (mood_starts(p)) return -1;
+    size_t n = p->n_starts + 1;
     es_scene_affect *scenes = es_calloc(n, sizeof *scenes);
     if (!scenes) return -1;
     for (size_t s = 0; s < n; s++) {
-        scenes[s].start = s ? p->bounds[s - 1] : 0;
-        scenes[s].end = s < p->n_bounds ? p->bounds[s] : p->analysis.info.duration;
+        scenes[s].start = s ? p->starts[s - 1] : 0;
+        scenes[s].end = s < p->n_starts ? p->starts[s] : p->analysis.info.duration;
         scenes[s].confidence = 1;
     }
     int r = set_moods(p, scenes, n);
@@ -627,6 +680,7 @@ void es_pipeline_free(es_pipeline *p)
     free(p->peaks);
     free(p->peak_scores);
     free(p->bounds);
+    free(p->starts);
     free(p->scenes);
     free(p->moods);
     es_score_free(&p->score);

@@ -24,5 +24,13 @@ check "the 1.5 s shot is looked at: three faces" jq -e '.emotion.scenes[1].faces
 check "the faces late in the last scene are found" jq -e '.emotion.scenes[2].faces.per_frame >= 0.85' late.json
 check "joy dominates the last scene" [ "$(jq -r '.emotion.scenes[2].faces.expressions | to_entries | max_by(.value) | .key' late.json)" = joy ]
 check "most samples are not looked at" jq -e '[.emotion.scenes[].faces] | all(.looked_frames | type == "number") and (map(.looked_frames) | add) < 0.6 * (map(.sampled_frames) | add)' late.json
+# with the default 4 s between boundaries the cut at 13.5 s is no boundary, but the 1.5 s shot
+# of smiling faces still gets a mood of its own, which the composer is given
+"$ES_BIN" score "$d/faces-late.mp4" --composer rules -o late.mp4 --json late-score.json -q -y 2>err.txt \
+  || fail "score failed: $(cat err.txt)"
+check "one boundary, at 12 s" jq -e '.cuts.boundaries | length == 1 and (.[0] - 12 | fabs) < 0.1' late-score.json
+check "mood scenes from 0, 12 and 13.5 s" jq -e '[.emotion.scenes[].start] | length == 3 and (.[1] - 12 | fabs) < 0.1 and (.[2] - 13.5 | fabs) < 0.1' late-score.json
+check "the smiling shot reads more pleasant than the shots around it" jq -e '.emotion.scenes as $s | $s[1].valence > $s[0].valence + 0.2 and $s[1].valence > $s[2].valence and $s[1].faces.per_frame == 3' late-score.json
+check "the composer gets its mood from 12 to 13.5 s" jq -e '[.emotion.used[].start] | map(. * 10 | round) == [0, 120, 135]' late-score.json
 check "the large clip's samples are all looked at" jq -e '[.emotion.scenes[].faces | .looked_frames == .sampled_frames] | .[0]' on.json
 finish

@@ -1,7 +1,7 @@
 # Real videos from Debian packages (docs/real-videos.md): the per-scene moods keep the orderings
 # a viewer would agree with. Bright busy footage is more aroused than a calm night shot, a bright
-# day is more pleasant than a night or an old black-and-white film, and the scene with the most
-# smiles is the most positive of its video. scripts/install-deps.sh installs the packages, so a
+# day and a sunny cartoon are more pleasant than a night or an old black-and-white film, and the
+# shot with the most smiles is the most positive of its video, clearly pleasant. scripts/install-deps.sh installs the packages, so a
 # missing file is a failure.
 . "$(dirname "$0")/../cli-lib.sh"
 cd "$scratch"
@@ -15,6 +15,7 @@ videos=(
   "cockatoo python3-imageio /usr/lib/python3/dist-packages/imageio/resources/images/cockatoo.mp4"
   "diver pd-extendedview /usr/share/doc/pd-extendedview/media/diver.mov"
   "race python-nbsphinx-doc /usr/share/doc/python-nbsphinx/html/www/wikimediacommons/Shepard_Calais_1906_FrenchGP.ogv.160p.ogv"
+  "cartoon tupi-data /usr/share/tupi/data/help/examples/example.avi"
 )
 
 missing=0
@@ -53,10 +54,14 @@ q() { local what=$1; shift; check "$what" jq -e --slurpfile S long.json "\$S[0] 
 # faces: the film's conversation has a face in most sampled frames of every scene; the tree,
 # the city at night, the cockatoo, the diver, the walkers seen from afar and the 1906 race have none
 q "a face in every Megamind scene" '[$S.megamind[] | .faces.per_frame >= 0.5] | all'
-q "no faces where there are none" '[$S.tree, $S.city, $S.cockatoo, $S.diver, $S.vtest, $S.race | .[] | .faces.per_frame == 0] | all'
+q "no faces where there are none" '[$S.tree, $S.city, $S.cockatoo, $S.diver, $S.vtest, $S.race, $S.cartoon | .[] | .faces.per_frame == 0] | all'
 
-# smiles: the scene whose faces show the most joy is the most positive one, well above the
-# others, and its faces are what lifts it
+# smiles: the man's grin (4.1-6.5 s) is a mood scene of its own although the minimum gap
+# between boundaries leaves it inside a section; its faces show the most joy, it reads clearly
+# pleasant, it is the most positive scene, well above the others, and its faces lift it
+q "the grin is a mood scene of its own" '[$S.megamind[] | .start] | map(. * 10 | round) == [1, 41, 65, 84]'
+check "...inside a section between two boundaries" jq -e '.cuts.boundaries | map(. * 10 | round) == [1, 41, 84]' megamind.json
+q "the scene with the most joy reads at least +0.3" '($S.megamind | max_by(.faces.expressions.joy)) | .valence >= 0.3 and .start > 4 and .start < 4.2'
 q "the scene with the most joy is the most positive" '($S.megamind | max_by(.faces.expressions.joy)) as $j | [$S.megamind[] | select(. != $j) | $j.valence > .valence + 0.2] | all'
 "$ES_BIN" analyze "/usr/share/doc/opencv-doc/examples/data/Megamind.avi" --faces off -q > megamind-off.json || fail "analyze --faces off failed"
 check "the smiles lift that scene" jq -e --slurpfile on megamind.json '($on[0].emotion.scenes | max_by(.faces.expressions.joy)) as $j | [.emotion.scenes[] | select(.start == $j.start)][0].valence < $j.valence - 0.2' megamind-off.json
@@ -68,12 +73,16 @@ q "the diver is more aroused than the walkers" '[$S.diver[].arousal] | min > ([$
 q "the conversation is more aroused than the still tree" '[$S.megamind[].arousal] | min > ([$S.tree[].arousal] | max) + 0.3'
 q "the race is more aroused than the still tree" '[$S.race[].arousal] | min > ([$S.tree[].arousal] | max) + 0.1'
 
-# valence: a bright day over a night and over a grey old film
+# valence: a bright day and a sunny cartoon over a night and over a grey old film
+q "the sunny cartoon is more pleasant than the city at night" '[$S.cartoon[].valence] | min > ([$S.city[].valence] | max) + 0.3'
+q "the sunny cartoon is more pleasant than the 1906 film" '[$S.cartoon[].valence] | min > ([$S.race[].valence] | max) + 0.3'
+q "the calm cartoon is less aroused than the diver" '[$S.cartoon[].arousal] | max < ([$S.diver[].arousal] | min) - 0.3'
 q "the bright tree is more pleasant than the city at night" '[$S.tree[].valence] | min > ([$S.city[].valence] | max) + 0.2'
 q "the walkers by day are more pleasant than the city at night" '[$S.vtest[].valence] | min > ([$S.city[].valence] | max) + 0.1'
 q "the 1906 film is less pleasant than the tree" '[$S.race[].valence] | max < ([$S.tree[].valence] | min) - 0.2'
 q "the 1906 film is less pleasant than the walkers by day" '[$S.race[].valence] | max < ([$S.vtest[].valence] | min) - 0.1'
 
-# the set spans the arousal range
+# the set spans the range on both axes
+q "valence spans at least 0.6 across the set" '[$S[][] | .valence] | max - min >= 0.6'
 q "arousal spans at least 0.6 across the set" '[$S[][] | .arousal] | max - min >= 0.6'
 finish

@@ -34,7 +34,8 @@ check "duration 20 s" near "$(jq .duration cuts.json)" 20 0.05
 for b in 5 12 17; do
   check "chord within 50 ms of $b s" [ "$(jq --argjson b $b '[.music.chords[] | select((.time - $b) | fabs <= 0.05)] | length' cuts.json)" -ge 1 ]
 done
-check "one mood per scene" [ "$(jq '.emotion.used | length' cuts.json)" = 4 ]
+check "a mood per shot: from 0, 5, 7 (a cut between boundaries), 12 and 17 s" \
+  [ "$(jq -c '[.emotion.used[].start | . * 100 | round / 100]' cuts.json)" = "[0,5,7,12,17]" ]
 check "timings reported" [ "$(jq '.timings | has("decode") and has("render") and has("mux")' cuts.json)" = true ]
 
 # same seed, same MIDI; another seed, other MIDI; refuse to overwrite without -y
