@@ -59,7 +59,8 @@ static const int lo[ES_INSTRUMENT_COUNT] = {28, 35, 40, 21, 28}, hi[ES_INSTRUMEN
 
 static void test_promises(void)
 {
-    static const double va[][2] = {{-0.9, -0.9}, {0.9, 0.9}, {0, 0}, {0.8, -0.7}, {-0.7, 0.8}, {0.3, -0.3}, {-0.4, 0.4}};
+    static const double va[][2] = {{-0.9, -0.9}, {0.9, 0.9}, {0, 0}, {0.8, -0.7}, {-0.7, 0.8}, {0.3, -0.3}, {-0.4, 0.4},
+                                   {0.4, 0.4}};
     for (uint64_t seed = 1; seed <= 3; seed++)
         for (size_t k = 0; k < sizeof va / sizeof va[0]; k++) {
             es_score s = {0};
@@ -153,11 +154,12 @@ static void outer_voices(const es_score *s, double t, int *top, int *bass)
  * outer voices (bass and the highest other note) rarely move in parallel octaves between
  * consecutive sonorities; a cadential chord (V, bVII in the modal middle, ii° when dark) leads
  * into every cut after a section of two bars or more, the tonic being the final chord's root;
- * the texture is no thicker than in real multi-instrument songs (polyphony at most 9.34, the
- * maximum of the 41 pieces measured by scripts/measure-midi-corpus.sh). */
+ * the texture is no thicker than in most real multi-instrument songs (polyphony at most 6.13,
+ * the 90th percentile of the 41 pieces measured by scripts/measure-midi-corpus.sh). */
 static void test_craft(void)
 {
-    static const double va[][2] = {{-0.9, -0.9}, {0.9, 0.9}, {0, 0}, {0.8, -0.7}, {-0.7, 0.8}, {0.3, -0.3}, {-0.4, 0.4}};
+    static const double va[][2] = {{-0.9, -0.9}, {0.9, 0.9}, {0, 0}, {0.8, -0.7}, {-0.7, 0.8}, {0.3, -0.3}, {-0.4, 0.4},
+                                   {0.4, 0.4}};
     int parallel = 0, moves = 0;
     for (uint64_t seed = 1; seed <= 3; seed++)
         for (size_t k = 0; k < sizeof va / sizeof va[0]; k++) {
@@ -222,7 +224,8 @@ static void test_craft(void)
             }
             CHECK(cadence_ok);
             es_metrics m;
-            CHECK(es_metrics_compute(&s, cuts, 4, &m) == 0 && m.polyphony <= 9.34);
+            CHECK(es_metrics_compute(&s, cuts, 4, &m) == 0 && m.polyphony <= 6.13);
+            if (m.polyphony > 6.13) fprintf(stderr, "seed %d v %.1f a %.1f: polyphony %.2f\n", (int)seed, va[k][0], va[k][1], m.polyphony);
             es_score_free(&s);
         }
     fprintf(stderr, "parallel octaves between the outer voices: %d of %d moves\n", parallel, moves);

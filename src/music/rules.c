@@ -555,8 +555,11 @@ static int render_bar(composer *c, size_t bi)
             static const double comp3[3] = {0, 1.5, 3}, comp4[4] = {0, 1.5, 2.5, 3.5};
             const double *on = lv == 3 ? comp3 : comp4;
             int cnt = lv == 3 ? 3 : 4;
+            /* the upper notes (the bass has the root); over a four-note chord at level 3, whose
+             * strums ring longest, the top two, so the texture stays as thick as real songs' */
+            int from = n > 2 ? (lv == 3 && n > 3 ? 2 : 1) : 0;
             for (int i = first ? 1 : 0; i < cnt; i++)
-                for (int j = n > 2 ? 1 : 0; j < n; j++) /* the upper notes: the bass has the root */
+                for (int j = from; j < n; j++)
                     CHK(note(c, ES_PIANO, pv[j], vp + (fmod(on[i], 1) ? 6 : 0), T(on[i]), T(on[i]) + 0.5 * gate * bt * (lv == 3 ? 2 : 1)));
         }
     }
@@ -572,7 +575,9 @@ static int render_bar(composer *c, size_t bi)
             double b1 = held ? nb : i + 1 < cnt ? fmin(on[i + 1], nb) : nb;
             double e = held ? t1 : T(on[i] + (b1 - on[i]) * gate * (lv == 2 ? 0.5 : 1)); /* lv 2: light */
             double vel = vg + (i == 0 ? boost : 0) + (up ? -10 : 0) + (on[i] == 1 || on[i] == 3 ? 6 : 0);
-            for (int j = 0; j < n; j++) {
+            /* over a four-note chord at level 3 the down strums leave out the lowest string */
+            int skip = lv == 3 && n > 3 && !up && !held ? 1 : 0;
+            for (int j = skip; j < n; j++) {
                 int k = up ? n - 1 - j : j;
                 if (up && j >= n - 1) break;
                 CHK(note(c, ES_GUITAR, gv[k], vel, T(on[i]) + 0.012 * j, e));
