@@ -16,7 +16,9 @@ const state = {
   editing: false,             /* the analysis is in: the editor is shown */
   duration: 0,
   cuts: [],                   /* the edited boundaries, ascending seconds */
-  moods: [],                  /* one {v, a} per scene: cuts.length + 1 */
+  moods: [],                  /* one {v, a, parts} per scene: cuts.length + 1; parts are the
+                                 analysis's mood changes inside the scene ({start, v, a}, a
+                                 shot between two cuts), kept until the scene's mood is set */
   selected: 0,                /* the scene the mood controls edit */
   selectedCut: -1,
   thumbs: [],                 /* {from, to, href}: fractions of the duration */
@@ -270,14 +272,27 @@ function onJob(job) {
 
 /* ---- the edited plan ---- */
 
-/* One mood per scene of the given cuts, taken from whichever given scene covers its start. */
+const moodOf = (s) => ({ v: clamp(Number(s.valence) || 0, -1, 1), a: clamp(Number(s.arousal) || 0, -1, 1) });
+
+/* One mood per scene of the given cuts, taken from whichever given scene covers its start, and
+ * the given scenes that start inside it as its parts. */
 function moodsFor(cuts, scenes) {
   const starts = [0, ...cuts];
-  return starts.map((t) => {
+  return starts.map((t, i) => {
+    const end = i < cuts.length ? cuts[i] : Infinity;
     let m = scenes[0] || { valence: 0, arousal: 0 };
     for (const s of scenes) if (s.start <= t + 1e-6) m = s;
-    return { v: clamp(Number(m.valence) || 0, -1, 1), a: clamp(Number(m.arousal) || 0, -1, 1) };
+    const parts = scenes.filter((s) => s.start > t + 1e-6 && s.start < end - 1e-6)
+      .map((s) => Object.assign({ start: Number(s.start) }, moodOf(s)));
+    return Object.assign(moodOf(m), { parts });
   });
+}
+
+/* Scene i's moods over time: its own from its start, then its parts inside its span. */
+function moodSteps(i) {
+  const start = sceneStarts()[i], end = sceneEnd(i), m = state.moods[i];
+  const inside = (m.parts || []).filter((p) => p.start >= start + MIN_GAP && p.start <= end - MIN_GAP);
+  return [{ start, v: m.v, a: m.a }, ...inside];
 }
 
 function analysisPlan(analysis) {
@@ -337,7 +352,7 @@ function buildPlan() {
   if (!Number.isInteger(seed) || seed < 0 || seed > 2147483647) throw new Error('the seed must be a whole number from 0 to 2147483647');
   const plan = {
     boundaries: state.cuts.slice(),
-    scenes: sceneStarts().map((start, i) => ({ start, valence: state.moods[i].v, arousal: state.moods[i].a })),
+    scenes: sceneStarts().flatMap((start, i) => moodSteps(i).map((p) => ({ start: p.start, valence: p.v, arousal: p.a }))),
     composer: $('composer').value,
     seed,
     original_audio: $('original-audio').value,
@@ -391,14 +406,18 @@ function moveCut(k, t) {
   renderSceneSelect();
 }
 
-/* A new cut splits its scene; both halves keep the scene's mood. Returns its index, or -1. */
+/* A new cut splits its scene; the new half starts with the mood in force at the cut, and both
+ * keep the mood changes inside them. Returns its index, or -1. */
 function addCut(t) {
   t = round3(t);
   const i = sceneAt(t);
   const lo = i > 0 ? state.cuts[i - 1] : 0;
   if (t - lo < MIN_GAP || sceneEnd(i) - t < MIN_GAP) return -1;
+  const m = state.moods[i];
+  let now = { v: m.v, a: m.a };
+  for (const p of m.parts || []) if (p.start <= t) now = { v: p.v, a: p.a };
   state.cuts.splice(i, 0, t);
-  state.moods.splice(i + 1, 0, Object.assign({}, state.moods[i]));
+  state.moods.splice(i + 1, 0, Object.assign(now, { parts: (m.parts || []).slice() }));
   if (state.selected > i) state.selected++;
   return i;
 }
@@ -451,10 +470,12 @@ function focusCut(k) {
 
 /* ---- editing moods ---- */
 
+/* The chosen mood holds for the whole scene: the analysis's changes inside it are dropped. */
 function setMood(v, a) {
   const m = state.moods[state.selected];
   m.v = round3(clamp(v, -1, 1));   /* 3 places: an emotion's mood is kept exactly */
   m.a = round3(clamp(a, -1, 1));
+  m.parts = [];
   renderPad();
   renderCurves();
 }
@@ -525,8 +546,8 @@ function renderCurves() {
   const line = (key) => {
     const pts = [];
     sceneStarts().forEach((start, i) => {
-      const val = state.moods[i][key];
-      pts.push(`${xs(start)},${y(val)}`, `${xs(sceneEnd(i))},${y(val)}`);
+      const steps = moodSteps(i);
+      steps.forEach((p, k) => pts.push(`${xs(p.start)},${y(p[key])}`, `${xs(k + 1 < steps.length ? steps[k + 1].start : sceneEnd(i))},${y(p[key])}`));
     });
     return pts.join(' ');
   };
@@ -620,7 +641,10 @@ function renderPad() {
   pad.setAttribute('aria-valuenow', String(m.v));
   pad.setAttribute('aria-valuetext', text);
   pad.setAttribute('aria-label', `Mood of scene ${state.selected + 1}: valence left to right, arousal bottom to top`);
-  $('mood-readout').textContent = `Scene ${state.selected + 1}: ${text}`;
+  const more = moodSteps(state.selected).slice(1);
+  $('mood-readout').textContent = `Scene ${state.selected + 1}: ${text}` + (more.length
+    ? `; then as analysed from ${more.map((p) => fmtTime(p.start)).join(', ')} (a new mood replaces ${more.length > 1 ? 'these' : 'it'})`
+    : '');
   $('emotion').value = emotionOf(m);
 }
 

@@ -7,7 +7,7 @@ Against a running server: the page loads with no console error and asks no other
 anything; a video uploaded through the file input shows its progress in the live region; the
 timeline has one thumbnail per scene and one marker per cut; with the keyboard alone a cut moves
 by +0.5 s, another is removed, a scene's emotion becomes "joy", the composer "rules", and
-Re-render sends that plan;
+Re-render sends that plan (with the analysis's mood changes between cuts where no mood was set);
 the new render reloads the player and, checked by `emsync eval` (--emsync), has a chord onset
 within 0.1 s of the moved cut; the timeline shows the chords; the MIDI link gives a MIDI file;
 at 375 px the page does not scroll sideways. Prints what failed and exits 1, else exits 0.
@@ -263,9 +263,22 @@ def run(driver, base, video, timeout, shots):
     check(got is not None and len(got) == len(expected) and all(close(a, b) for a, b in zip(got, expected)),
           f"the plan sent has the edited cuts (sent {got}, want {expected})")
     scenes = plan.get("scenes") or []
-    starts = [0.0] + expected
+    # the analysis's mood changes between two boundaries (a shot of its own) stay where no mood
+    # was set: not in scene 1 (joy), nor after the removed cut (its scene merged into the one
+    # before, which keeps its own moods)
+    removed = float(bounds[-1]) if n >= 2 else float("inf")
+    analysed = {float(s["start"]): s for s in job["analysis"]["emotion"]["scenes"]}
+    inner = [t for t in analysed if t > expected[0] + 0.1 and t < removed - 0.1
+             and all(abs(t - float(b)) > 1e-6 for b in bounds)]
+    starts = sorted([0.0] + expected + inner)
     check(len(scenes) == len(starts) and all(close(s["start"], t) for s, t in zip(scenes, starts)),
-          f"the plan's scenes start at 0 and at each cut ({[s.get('start') for s in scenes]})")
+          f"the plan's scenes start at 0, at each cut and at the analysis's mood changes between "
+          f"cuts {inner} ({[s.get('start') for s in scenes]})")
+    for t in inner:
+        got_t = [s for s in scenes if close(s["start"], t)]
+        check(got_t and close(got_t[0]["valence"], analysed[t]["valence"], 1e-3)
+              and close(got_t[0]["arousal"], analysed[t]["arousal"], 1e-3),
+              f"the mood analysed from {t:.2f} s is in the plan ({got_t[:1]})")
     check(scenes and close(scenes[0]["valence"], joy[0], 1e-3) and close(scenes[0]["arousal"], joy[1], 1e-3),
           f"scene 1 is joy in the plan ({scenes[0] if scenes else None}, joy = {joy})")
     check(all(k in plan for k in ("composer", "seed", "original_audio")), f"the plan has the settings ({sorted(plan)})")
