@@ -179,6 +179,22 @@ static int choose_moods(es_pipeline *p)
     return set_moods(p, p->scenes, p->n_scenes);
 }
 
+/* Where frame spans must split besides cuts: the user's cuts and the given moods' starts, which
+ * start scenes (mood_starts), so every scene is a whole number of spans. */
+static int split_times(es_pipeline *p)
+{
+    size_t nc = p->user_cuts_given ? p->n_user_cuts : 0, ng = p->fixed_mood ? 0 : p->n_given_moods;
+    if (!(p->splits = es_malloc((nc + ng + 1) * sizeof *p->splits))) return -1;
+    size_t n = 0;
+    for (size_t i = 0, g = 0; i < nc || g < ng;) {
+        double t = g >= ng || (i < nc && p->user_cuts[i] <= p->given_moods[g].start) ? p->user_cuts[i++]
+                                                                                      : p->given_moods[g++].start;
+        if (n == 0 || t > p->splits[n - 1]) p->splits[n++] = t;
+    }
+    p->n_splits = n;
+    return 0;
+}
+
 int es_pipeline_analyze(es_pipeline *p)
 {
     double t0 = es_now();
@@ -192,6 +208,7 @@ int es_pipeline_analyze(es_pipeline *p)
     }
     if (es_sampler_init(&p->sampler, p->face_model)) return -1;
     p->sampler.spans = &p->analysis.spans; /* faces summed per frame span */
+    if (split_times(p)) return -1;
     if (!p->analysis_quiet) es_progress_stage("decode");
     es_decode_options opt = {
         .want_audio = 1,
@@ -206,8 +223,8 @@ int es_pipeline_analyze(es_pipeline *p)
         /* frames summed between cut candidates and given cuts: memory independent of length */
         .reduce_frames = 1,
         .split_threshold = p->cut_threshold,
-        .split_times = p->user_cuts_given ? p->user_cuts : NULL,
-        .n_split_times = p->user_cuts_given ? p->n_user_cuts : 0,
+        .split_times = p->splits,
+        .n_split_times = p->n_splits,
     };
     if (es_media_analyze(p->input, &opt, &p->analysis)) return -1;
     double decoded = es_now();
@@ -681,6 +698,7 @@ void es_pipeline_free(es_pipeline *p)
     free(p->peak_scores);
     free(p->bounds);
     free(p->starts);
+    free(p->splits);
     free(p->scenes);
     free(p->moods);
     es_score_free(&p->score);

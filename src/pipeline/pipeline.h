@@ -50,8 +50,10 @@ typedef struct {
     es_media_analysis analysis;
     double *peaks; float *peak_scores; size_t n_peaks;  /* frames with scene score > threshold */
     double *bounds; size_t n_bounds;                    /* boundaries used, in (0, duration) */
-    double *starts; size_t n_starts;                    /* mood scene starts: the boundaries and
-                                                           the detected shots between them */
+    double *splits; size_t n_splits;                    /* frame spans split here, besides cuts */
+    double *starts; size_t n_starts;                    /* mood scene starts: the boundaries, the
+                                                           detected shots between them and the
+                                                           given moods' starts */
     es_scene_affect *scenes; size_t n_scenes;           /* n_starts + 1 mood scenes */
     es_face_model *face_model;                          /* NULL when faces are off or unavailable */
     char faces_status[160];                             /* "on", "off" or why they are unavailable */

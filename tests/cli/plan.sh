@@ -35,6 +35,12 @@ check "EMSYNC composer: identical MIDI" cmp -s e1.mid e2.mid
 score --emotion-mode video --composer rules --faces off -o v1.mp4 --midi v1.mid || fail "video mode score failed"
 score --emotion-mode video --composer rules --faces off -o v2.mp4 --midi v2.mid --plan av.json || fail "video mode --plan failed"
 check "video mode: identical MIDI" cmp -s v1.mid v2.mid
+# a given mood that starts away from any cut (9.5 s) starts a scene with frames of its own, so
+# one mood per video weighs it by its stretch and its evidence like any other scene
+echo '{"scenes": [{"start": 0, "valence": -0.5, "arousal": 0}, {"start": 9.5, "valence": 0.5, "arousal": 0}]}' > mid.json
+score --emotion-mode video --composer rules --faces off -o mid.mp4 --json mid.out.json --plan mid.json || fail "mid-scene mood failed"
+check "the scenes split at 9.5 s" jq -e '[.emotion.scenes[].start] | map(. * 100 | round / 100) == [0, 5, 7, 9.5, 12, 17]' mid.out.json
+check "...with frames on both sides" jq -e '[.emotion.scenes[] | select((.start * 100 | round) == 700 or (.start * 100 | round) == 950) | .confidence > 0.5 and .features.brightness > 0] | length == 2 and all' mid.out.json
 
 # the plan's settings apply; options on the command line win over them
 base="--composer rules --faces off"
