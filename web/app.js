@@ -18,7 +18,8 @@ const state = {
   cuts: [],                   /* the edited boundaries, ascending seconds */
   moods: [],                  /* one {v, a, parts} per scene: cuts.length + 1; parts are the
                                  analysis's mood changes inside the scene ({start, v, a}, a
-                                 shot between two cuts), kept until the scene's mood is set */
+                                 shot between two cuts), kept until the scene's mood is set;
+                                 set: the user chose the scene's mood */
   selected: 0,                /* the scene the mood controls edit */
   selectedCut: -1,
   thumbs: [],                 /* {from, to, href}: fractions of the duration */
@@ -275,14 +276,16 @@ function onJob(job) {
 const moodOf = (s) => ({ v: clamp(Number(s.valence) || 0, -1, 1), a: clamp(Number(s.arousal) || 0, -1, 1) });
 
 /* One mood per scene of the given cuts, taken from whichever given scene covers its start, and
- * the given scenes that start inside it as its parts. */
+ * the given scenes that start inside it as its parts. The cuts are rounded to 3 places and the
+ * given starts are not (a 29.97 fps cut at 4.12913 s is the cut at 4.129), so they are compared
+ * rounded. */
 function moodsFor(cuts, scenes) {
   const starts = [0, ...cuts];
   return starts.map((t, i) => {
     const end = i < cuts.length ? cuts[i] : Infinity;
     let m = scenes[0] || { valence: 0, arousal: 0 };
-    for (const s of scenes) if (s.start <= t + 1e-6) m = s;
-    const parts = scenes.filter((s) => s.start > t + 1e-6 && s.start < end - 1e-6)
+    for (const s of scenes) if (round3(s.start) <= t) m = s;
+    const parts = scenes.filter((s) => round3(s.start) > t && round3(s.start) < end)
       .map((s) => Object.assign({ start: Number(s.start) }, moodOf(s)));
     return Object.assign(moodOf(m), { parts });
   });
@@ -397,9 +400,16 @@ function cutRange(k) {
   return [round3(lo), round3(hi)];
 }
 
+/* The analysis's mood changes stay at their times, in whichever of the two scenes they fall,
+ * unless that scene's mood was set. */
 function moveCut(k, t) {
   const [lo, hi] = cutRange(k);
   state.cuts[k] = round3(clamp(t, lo, hi));
+  const open = [state.moods[k], state.moods[k + 1]].filter((m) => !m.set);
+  const pool = [];
+  for (const m of open) for (const p of m.parts || []) if (!pool.some((q) => q.start === p.start)) pool.push(p);
+  pool.sort((a, b) => a.start - b.start);
+  for (const m of open) m.parts = pool.slice();
   positionCuts();
   renderThumbs();
   renderCurves();
@@ -417,7 +427,7 @@ function addCut(t) {
   let now = { v: m.v, a: m.a };
   for (const p of m.parts || []) if (p.start <= t) now = { v: p.v, a: p.a };
   state.cuts.splice(i, 0, t);
-  state.moods.splice(i + 1, 0, Object.assign(now, { parts: (m.parts || []).slice() }));
+  state.moods.splice(i + 1, 0, Object.assign(now, { parts: (m.parts || []).slice(), set: m.set }));
   if (state.selected > i) state.selected++;
   return i;
 }
@@ -476,6 +486,7 @@ function setMood(v, a) {
   m.v = round3(clamp(v, -1, 1));   /* 3 places: an emotion's mood is kept exactly */
   m.a = round3(clamp(a, -1, 1));
   m.parts = [];
+  m.set = true;
   renderPad();
   renderCurves();
 }

@@ -270,6 +270,7 @@ def run(driver, base, video, timeout, shots):
     analysed = {float(s["start"]): s for s in job["analysis"]["emotion"]["scenes"]}
     inner = [t for t in analysed if t > expected[0] + 0.1 and t < removed - 0.1
              and all(abs(t - float(b)) > 1e-6 for b in bounds)]
+    check(inner, f"the analysis has a mood change between two cuts to keep ({sorted(analysed)})")
     starts = sorted([0.0] + expected + inner)
     check(len(scenes) == len(starts) and all(close(s["start"], t) for s, t in zip(scenes, starts)),
           f"the plan's scenes start at 0, at each cut and at the analysis's mood changes between "
@@ -327,12 +328,46 @@ def run(driver, base, video, timeout, shots):
     shot("5-phone")
     driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
 
+    edit_model_checks(driver)
     errors = console_errors(driver)
     check(not errors, f"no console error {errors if errors else ''}")
     foreign = foreign_requests(driver, base)
     check(not foreign, f"no request to another host {foreign[:5] if foreign else ''}")
     return job_id, driver.execute_script(
         "return document.querySelector('meta[name=\"emsync-token\"]').content")
+
+
+def edit_model_checks(driver):
+    """The editor's model on an analysis whose times are not round (a 29.97 fps video): the
+    page's cuts are rounded to 3 places, the analysis's starts are not."""
+    got = driver.execute_script("""
+        const saved = JSON.stringify({cuts: state.cuts, moods: state.moods, selected: state.selected,
+                                      duration: state.duration});
+        const scenes = [{start: 0, valence: -0.1, arousal: 0}, {start: 4.12913, valence: 0.38, arousal: 0.26},
+                        {start: 6.47313, valence: 0.06, arousal: 0.12}, {start: 8.38271, valence: -0.18, arousal: 0.12}];
+        const m = moodsFor([4.129, 8.383], scenes);
+        const out = {moods: m.map((x) => [x.v, x.parts.map((p) => p.start)])};
+        state.duration = 11.3;
+        state.cuts = [4.129, 8.383];
+        state.moods = JSON.parse(JSON.stringify(m));
+        moveCut(1, 6);        /* the change at 6.47 s now falls in the last scene */
+        out.afterMove = [moodSteps(1).map((p) => p.start), moodSteps(2).map((p) => p.start)];
+        state.selected = 2;
+        setMood(0.5, 0.5);    /* the last scene's mood is set: it holds its whole scene */
+        moveCut(1, 7);
+        out.afterSet = [moodSteps(1).map((p) => p.start), moodSteps(2).map((p) => [p.start, p.v])];
+        const back = JSON.parse(saved);
+        Object.assign(state, back);
+        renderAll();
+        return out;""")
+    moods = got["moods"]
+    check(moods[1][0] == 0.38 and moods[1][1] == [6.47313] and moods[2][0] == -0.18 and moods[2][1] == []
+          and moods[0][1] == [], f"a 29.97 fps analysis: each cut's scene starts with the mood analysed "
+          f"at that cut, the shot between two cuts is a part ({moods})")
+    check(got["afterMove"] == [[4.129], [6, 6.47313]],
+          f"moving a cut before a mood change moves the change to the next scene ({got['afterMove']})")
+    check(got["afterSet"] == [[4.129, 6.47313], [[7, 0.5]]],
+          f"a scene whose mood was set holds it; the other keeps the change ({got['afterSet']})")
 
 
 def delete_job(base, job_id, token):
