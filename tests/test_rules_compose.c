@@ -116,6 +116,20 @@ static void test_promises(void)
                 whole &= fabs(beats - round(beats)) < 1e-6;
             }
             CHECK(whole);
+            /* a guitar strum's first string sounds on its eighth of the beat, the others 12 ms apart */
+            int strum_ok = 1, strums = 0;
+            for (size_t i = 0; i < s.n_notes; i++) {
+                if (s.notes[i].instrument != ES_GUITAR) continue;
+                double first = s.notes[i].start;
+                for (size_t j = 0; j < s.n_notes; j++)
+                    if (s.notes[j].instrument == ES_GUITAR && s.notes[j].start < first && s.notes[j].start > s.notes[i].start - 0.07)
+                        first = s.notes[j].start;
+                double halves = beats_at(&s, first) * 2;
+                strum_ok &= fabs(halves - round(halves)) < 1e-6;
+                strums += first == s.notes[i].start;
+            }
+            CHECK(strum_ok);
+            if (va[k][1] >= 0.4) CHECK(strums > 0);
             /* one key never sounds twice at once (MIDI cannot hold it): the file keeps every note */
             int twice = 0;
             for (size_t i = 0; i < s.n_notes; i++)

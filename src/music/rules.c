@@ -580,7 +580,7 @@ static int render_bar(composer *c, size_t bi)
             for (int j = skip; j < n; j++) {
                 int k = up ? n - 1 - j : j;
                 if (up && j >= n - 1) break;
-                CHK(note(c, ES_GUITAR, gv[k], vel, T(on[i]) + 0.012 * j, e));
+                CHK(note(c, ES_GUITAR, gv[k], vel, T(on[i]) + 0.012 * (j - skip), e));
             }
         }
     }
