@@ -35,7 +35,8 @@ typedef struct {
     /* analysis */
     double cut_threshold;          /* scene score above which a frame is a cut (0.27) */
     double min_cut_gap;            /* seconds between kept boundaries (4.0) */
-    const double *cuts;            /* boundaries to use instead of detected cuts (ascending s) */
+    const double *cuts;            /* boundaries to use instead of detected cuts (seconds,
+                                      ascending; refused otherwise) */
     size_t n_cuts;
     int cuts_given;                /* 1: use cuts (even none) */
     int emotion_per_video;         /* 1: one mood for the whole video, as EMSYNC (0) */

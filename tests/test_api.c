@@ -123,6 +123,19 @@ int main(void)
     CHECK(emsync_compose(-1, midi, NULL, NULL, &o) != 0);
     CHECK(count_entries(dir) == before);
 
+    /* cuts out of order or not a time: refused before any work, in every entry point */
+    double unordered[] = {12, 5, 17}, not_time[] = {5, 0.0 / 0.0};
+    o.cuts = unordered;
+    o.n_cuts = 3;
+    snprintf(json, sizeof json, "%s/bad.json", dir);
+    CHECK(emsync_compose(20.0, midi, NULL, NULL, &o) != 0 && strstr(emsync_error(), "must ascend"));
+    CHECK(emsync_analyze(input, json, NULL, &o) != 0 && strstr(emsync_error(), "must ascend"));
+    CHECK(emsync_score(input, NULL, midi, NULL, NULL, NULL, &o, NULL) != 0 && strstr(emsync_error(), "must ascend"));
+    o.cuts = not_time;
+    o.n_cuts = 2;
+    CHECK(emsync_analyze(input, json, NULL, &o) != 0 && strstr(emsync_error(), "cut 1"));
+    CHECK(count_entries(dir) == before);
+
     char cmd[600];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     CHECK(system(cmd) == 0);

@@ -71,9 +71,18 @@ static void setup(es_pipeline *p, const char *input, const emsync_options *o)
     p->soundfont = o->soundfont;
 }
 
-/* Refuses given moods the composers cannot take, before any work. */
-static int check_scene_moods(const emsync_options *o)
+/* Refuses given cuts and moods the pipeline cannot take, before any work: both must ascend,
+ * as every step after assumes. */
+static int check_given(const emsync_options *o)
 {
+    if (o->n_cuts && !o->cuts) return es_fail("cuts: %zu announced, none given", o->n_cuts);
+    for (size_t i = 0; i < o->n_cuts; i++) {
+        if (!(o->cuts[i] >= 0 && isfinite(o->cuts[i])))
+            return es_fail("cut %zu: must be a time in seconds >= 0, not %g", i, o->cuts[i]);
+        if (i && o->cuts[i] < o->cuts[i - 1])
+            return es_fail("cut %zu: at %g s, before the one before (%g s); the cuts must ascend", i, o->cuts[i],
+                           o->cuts[i - 1]);
+    }
     if (o->n_scene_moods && !o->scene_moods) return es_fail("scene moods: %zu announced, none given", o->n_scene_moods);
     for (size_t i = 0; i < o->n_scene_moods; i++) {
         const emsync_scene_mood *m = &o->scene_moods[i];
@@ -179,7 +188,7 @@ int emsync_score(const char *input, const char *output, const char *midi, const 
     es_outset set = {0};
     char *out = NULL, *mid = NULL;
     int rc = -1;
-    if (check_scene_moods(o)) goto end;
+    if (check_given(o)) goto end;
 
     /* paths first, so a bad destination fails before minutes of work */
     out = output ? dup_path(output) : es_score_output_path(input, NULL);
@@ -233,7 +242,7 @@ int emsync_analyze(const char *input, const char *json, const char *svg, const e
     es_outset set = {0};
     int rc = -1;
     const char *dests[] = {json, svg}, *t_json, *t_svg;
-    if (check_scene_moods(o) || es_check_destinations(dests, 2, input, o->overwrite)) goto end;
+    if (check_given(o) || es_check_destinations(dests, 2, input, o->overwrite)) goto end;
     if (es_pipeline_analyze(&p)) goto end;
     if (stage(&set, json, &t_json) || stage(&set, svg, &t_svg)) goto end;
     if (svg && es_timeline_write_svg(&p, t_svg)) goto end;
@@ -269,7 +278,7 @@ int emsync_compose(double duration, const char *midi, const char *wav, const cha
         es_fail("compose: the duration must be in (0, %.0f] seconds, not %g", EMSYNC_MAX_COMPOSE_SECONDS, duration);
         goto end;
     }
-    if (check_scene_moods(o) || es_check_destinations(dests, 3, NULL, o->overwrite)) goto end;
+    if (check_given(o) || es_check_destinations(dests, 3, NULL, o->overwrite)) goto end;
     if (es_pipeline_plan(&p, duration, o->cuts, o->n_cuts, o->fixed_mood ? o->valence : 0,
                          o->fixed_mood ? o->arousal : 0))
         goto end;
