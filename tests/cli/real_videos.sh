@@ -44,6 +44,17 @@ EMSYNC_THREADS=1 "$ES_BIN" analyze "/usr/lib/python3/dist-packages/imageio/resou
   || fail "analyze with one thread failed"
 check "the cockatoo decodes on several cores as on one" [ "$(jq -cS '[.cuts, .emotion.scenes]' cockatoo.json)" = "$(jq -cS '[.cuts, .emotion.scenes]' cockatoo-1.json)" ]
 check "...as one shot" jq -e '(.cuts.peaks | length) == 0 and (.emotion.scenes | length) == 1' cockatoo.json
+# the same pictures with a beeping tone: the second decode passes over the sound the first one
+# measured, so loudness and onsets come out as with one decoder (two decoders forced, so that
+# the check holds on a one-core machine too)
+ffmpeg -v error -nostdin -i "/usr/lib/python3/dist-packages/imageio/resources/images/cockatoo.mp4" \
+  -f lavfi -i "sine=frequency=440:beep_factor=4:duration=14" -map 0:v -map 1:a -c:v copy -c:a aac -shortest \
+  cockatoo-tone.mp4 || fail "ffmpeg could not add a tone to the cockatoo"
+EMSYNC_THREADS=2 "$ES_BIN" analyze cockatoo-tone.mp4 -q > tone-2.json || fail "analyze with two threads failed"
+EMSYNC_THREADS=1 "$ES_BIN" analyze cockatoo-tone.mp4 -q > tone-1.json || fail "analyze with one thread failed"
+check "the toned cockatoo has sound" jq -e '.has_audio and .emotion.scenes[0].features.loudness_lufs > -40 and .emotion.scenes[0].features.onset_rate > 0' tone-2.json
+check "...and gives on two decoders what one gives, sound included" \
+  [ "$(jq -cS 'del(.timings)' tone-2.json)" = "$(jq -cS 'del(.timings)' tone-1.json)" ]
 check "face models installed and used (scripts/install-deps.sh)" [ "$(jq -r .emotion.faces megamind.json)" = on ]
 
 # q WHAT EXPR: checks the jq EXPR, where $S.NAME lists video NAME's scenes of at least 1 s
